@@ -1,0 +1,160 @@
+"""The composition root: builds every component from the config and runs their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from praxis_sdk import __version__
+from praxis_sdk.api import Services, create_app
+from praxis_sdk.api.server import HTTPServer
+from praxis_sdk.bus import EventBus
+from praxis_sdk.config import Settings, load_config
+from praxis_sdk.health import Component, overall
+from praxis_sdk.metrics import Metrics
+from praxis_sdk.store import Store
+from praxis_sdk.tools.catalog import ToolCatalog
+
+log = structlog.stdlib.get_logger(__name__)
+
+STOP_TIMEOUT_S = 8.0
+CRITICAL = {"store", "http"}
+
+
+class Agent:
+    """One Praxis node. `async with Agent(config):` or `Agent(config).run()`."""
+
+    def __init__(self, config: Settings | None = None, *, serve_http: bool = True) -> None:
+        self.config = config or load_config()
+        self.bus = EventBus()
+        self.metrics = Metrics()
+        self.store = Store(self.config.storage.resolved_url())
+        self.catalog = ToolCatalog(
+            bus=self.bus, metrics=self.metrics,
+            default_timeout=self.config.execution.default_timeout,
+        )
+        self.services = Services(
+            config=self.config, bus=self.bus, store=self.store, metrics=self.metrics,
+            catalog=self.catalog, health=self.health, card=self.card,
+        )
+        self.components: list[Component] = [self.store]
+        self.app = create_app(self.services)
+        self.http: HTTPServer | None = None
+        if serve_http:
+            self.http = HTTPServer(self.app, self.config.http.host, self.config.http.port,
+                                   log_level=self.config.logging.level)
+        self.started_at: float | None = None
+        self._running: list[Component] = []
+
+    @property
+    def name(self) -> str:
+        return self.config.agent.name
+
+    @property
+    def url(self) -> str:
+        """The base URL of this node's HTTP API (the configured public one if set)."""
+        if self.config.agent.url:
+            return self.config.agent.url.rstrip("/")
+        host = self.config.http.host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        port = self.http.port if self.http else self.config.http.port
+        return f"http://{host}:{port}"
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Start every component in order; on failure, stop what started and re-raise."""
+        self.bus.bind_loop(asyncio.get_running_loop())
+        Path(self.config.agent.shared_dir).mkdir(parents=True, exist_ok=True)
+        order = [*self.components, *([self.http] if self.http else [])]
+        try:
+            for component in order:
+                await component.start()
+                self._running.append(component)
+                if component is self.store:
+                    await self._recover()
+        except BaseException:
+            await self.stop()
+            raise
+        self.started_at = time.monotonic()
+        log.info("agent started", agent=self.name, url=self.url)
+        self.bus.publish("agentStarted", {"agent": self.name, "url": self.url})
+
+    async def _recover(self) -> None:
+        count = await self.store.fail_unfinished("the agent stopped while this was running")
+        if count:
+            log.warning("marked unfinished work failed after restart", count=count)
+
+    async def stop(self) -> None:
+        """Stop components in reverse order, each within a bounded time."""
+        while self._running:
+            component = self._running.pop()
+            try:
+                await asyncio.wait_for(component.stop(), STOP_TIMEOUT_S)
+            except Exception as exc:  # keep stopping the rest
+                log.warning("component did not stop cleanly", component=component.name,
+                            error=repr(exc))
+        self.started_at = None
+
+    async def __aenter__(self) -> Agent:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def run(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop in order (what `praxis-agent run` does)."""
+        asyncio.run(self._serve_forever())
+
+    async def _serve_forever(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with self:
+            await stop.wait()
+            log.info("stopping", agent=self.name)
+
+    # ---------------------------------------------------------------- tools
+
+    def tool(self, func: Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Decorator: register a Python function as a tool of this agent."""
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.local_tools.add_python_tool(fn, **options)
+            return fn
+        return register(func) if func is not None else register
+
+    # ---------------------------------------------------------------- reports
+
+    def health(self) -> dict[str, Any]:
+        """`/health`: the node's status from each component's."""
+        parts = {c.name: c.health() for c in [*self.components, *([self.http] if self.http
+                                                                     else [])]}
+        return {
+            "status": overall(parts, CRITICAL) if self.started_at else "unhealthy",
+            "agent": self.name,
+            "version": self.config.agent.version,
+            "uptime_s": round(time.monotonic() - self.started_at, 3) if self.started_at else 0.0,
+            "peer_id": None,
+            "components": parts,
+        }
+
+    def card(self) -> dict[str, Any]:
+        """The node's P2P card (INTERFACES 5)."""
+        return {
+            "name": self.name,
+            "version": self.config.agent.version,
+            "description": self.config.agent.description,
+            "peerId": None,
+            "capabilities": ["tools", "dsl", "workflow"],
+            "tools": [],
+            "timestamp": int(time.time()),
+            "sdkVersion": __version__,
+        }

@@ -1,0 +1,53 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from praxis_sdk import __version__
+from praxis_sdk.api import events, health, tools
+from praxis_sdk.api.errors import install_error_handlers
+from praxis_sdk.api.middleware import AuthMiddleware, BodyLimitMiddleware, MetricsMiddleware
+from praxis_sdk.api.services import Services
+
+ROUTERS: list[APIRouter] = [health.router, events.router, tools.router]
+
+
+def create_app(services: Services, *, extra_routers: list[APIRouter] | None = None) -> FastAPI:
+    """An app serving every route group over the given services."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for factory in services.lifespans:
+                await stack.enter_async_context(factory())
+            yield
+
+    app = FastAPI(
+        title=f"Praxis agent {services.config.agent.name}",
+        version=__version__,
+        description="Praxis agent node: tools, workflows, P2P, MCP and A2A over HTTP.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for router in [*ROUTERS, *(extra_routers or [])]:
+        app.include_router(router)
+    for path, sub in services.mounts.items():
+        app.mount(path, sub)
+    http = services.config.http
+    token = http.auth_token.get_secret_value() if http.auth_token else None
+    app.add_middleware(BodyLimitMiddleware, limit=http.max_body_bytes)
+    app.add_middleware(AuthMiddleware, token=token)
+    if http.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=http.cors_origins, allow_methods=["*"],
+            allow_headers=["*"], allow_credentials="*" not in http.cors_origins,
+        )
+    app.add_middleware(MetricsMiddleware, metrics=services.metrics)
+    return app

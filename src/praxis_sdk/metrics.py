@@ -1,0 +1,37 @@
+"""Prometheus metrics of one node, on a registry of its own (several nodes may share a process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class Metrics:
+    """The node's registry and the metrics the core layers update."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.http_requests = Counter(
+            "praxis_http_requests_total", "HTTP requests", ["method", "route", "status"],
+            registry=r,
+        )
+        self.http_latency = Histogram(
+            "praxis_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.tool_calls = Counter(
+            "praxis_tool_calls_total", "Tool runs", ["tool", "engine", "outcome"], registry=r
+        )
+        self.tool_duration = Histogram(
+            "praxis_tool_duration_seconds", "Tool run duration", ["tool", "engine", "outcome"],
+            buckets=LATENCY_BUCKETS, registry=r,
+        )
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of everything registered."""
+        return generate_latest(self.registry)

@@ -1,0 +1,103 @@
+"""The command line as a user meets it: readable one-line errors, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.support.agents import agent_config
+
+
+def cli(*args: str, cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "praxis_sdk", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_version(tmp_path: Path) -> None:
+    out = cli("version", cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.startswith("praxis-agent ")
+
+
+def test_help_everywhere(tmp_path: Path) -> None:
+    for command in ([], ["run"], ["validate-config"], ["init-config"], ["version"]):
+        out = cli(*command, "--help", cwd=tmp_path)
+        assert out.returncode == 0 and "Usage" in out.stdout
+
+
+def test_init_then_validate(tmp_path: Path) -> None:
+    assert cli("init-config", "agent.yaml", cwd=tmp_path).returncode == 0
+    text = (tmp_path / "agent.yaml").read_text()
+    assert text.startswith("#")
+    again = cli("init-config", "agent.yaml", cwd=tmp_path)
+    assert again.returncode == 1 and "exists" in again.stderr
+    out = cli("validate-config", "-c", "agent.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert yaml.safe_load(out.stdout)["http"]["port"] == 8000
+
+
+def test_validate_masks_secrets(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("http:\n  auth_token: hunter2\nllm:\n  api_key: sk-1\n")
+    out = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "hunter2" not in out.stdout and "sk-1" not in out.stdout
+
+
+def assert_one_line_error(out: subprocess.CompletedProcess[str], code: int, *words: str
+                          ) -> None:
+    assert out.returncode == code, (out.returncode, out.stderr)
+    assert "Traceback" not in out.stderr
+    error_lines = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, out.stderr
+    for word in words:
+        assert word in error_lines[0], out.stderr
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("agent:\n  name: [oops\n")
+    assert_one_line_error(cli("run", "-c", "bad.yaml", cwd=tmp_path), 2, "invalid YAML", "line")
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("p2p:\n  port: lots\n")
+    assert_one_line_error(cli("validate-config", "-c", "bad.yaml", cwd=tmp_path), 2,
+                          "p2p.port", "'lots'")
+
+
+def test_missing_config(tmp_path: Path) -> None:
+    assert_one_line_error(cli("run", "-c", "nope.yaml", cwd=tmp_path), 2, "not found")
+
+
+def test_unknown_key_strict(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("http:\n  prot: 1\n")
+    loose = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
+    assert loose.returncode == 0 and "http.prot" in loose.stderr
+    assert_one_line_error(cli("validate-config", "--strict", "-c", "a.yaml", cwd=tmp_path), 2,
+                          "http.prot")
+
+
+def test_unknown_flag(tmp_path: Path) -> None:
+    out = cli("run", "--colour", "blue", cwd=tmp_path)
+    assert out.returncode == 2 and "No such option" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = agent_config(tmp_path, "a", http={"host": "127.0.0.1", "port": port})
+        (tmp_path / "a.yaml").write_text(yaml.safe_dump(config))
+        out = cli("run", "-c", "a.yaml", cwd=tmp_path)
+    assert_one_line_error(out, 1, f"port {port}", "in use")
+
+
+def test_unwritable_data_dir(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("")
+    config = agent_config(tmp_path, "a", storage={"data_dir": str(tmp_path / "blocker" / "d")})
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(config))
+    assert_one_line_error(cli("run", "-c", "a.yaml", cwd=tmp_path), 1, "not writable")
