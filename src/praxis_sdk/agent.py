@@ -11,15 +11,20 @@ from typing import Any
 
 import structlog
 
-from praxis_sdk import __version__
 from praxis_sdk.api import Services, create_app
 from praxis_sdk.api.server import HTTPServer
 from praxis_sdk.bus import EventBus
 from praxis_sdk.config import Settings, load_config
 from praxis_sdk.health import Component, overall
+from praxis_sdk.mcp.service import MCPService
 from praxis_sdk.metrics import Metrics
+from praxis_sdk.p2p import wire
+from praxis_sdk.p2p.service import P2PService
 from praxis_sdk.store import Store
 from praxis_sdk.tools.catalog import ToolCatalog
+from praxis_sdk.tools.contract import load_contracts, load_contracts_dir
+from praxis_sdk.tools.engines.resolve import EngineResolver
+from praxis_sdk.tools.local import LocalToolProvider
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -43,7 +48,23 @@ class Agent:
             config=self.config, bus=self.bus, store=self.store, metrics=self.metrics,
             catalog=self.catalog, health=self.health, card=self.card,
         )
+        self.local_tools = self._local_tools()
+        self.catalog.add_provider(self.local_tools)
         self.components: list[Component] = [self.store]
+        self.mcp: MCPService | None = None
+        if self.config.mcp.enabled:
+            self.mcp = MCPService(self.config, self.catalog, self.bus, self.metrics)
+            self.components.append(self.mcp)
+            self.services.mcp = self.mcp
+            if self.mcp.endpoint is not None:
+                self.services.lifespans.append(self.mcp.endpoint.lifespan)
+                self.services.routes.extend(self.mcp.endpoint.routes)
+        self.p2p: P2PService | None = None
+        if self.config.p2p.enabled:
+            self.p2p = self._p2p()
+            self.components.append(self.p2p)
+            self.services.p2p = self.p2p
+            self.catalog.on_change(self.p2p.notify_tools_changed)
         self.app = create_app(self.services)
         self.http: HTTPServer | None = None
         if serve_http:
@@ -51,6 +72,36 @@ class Agent:
                                    log_level=self.config.logging.level)
         self.started_at: float | None = None
         self._running: list[Component] = []
+
+    def _local_tools(self) -> LocalToolProvider:
+        agent = self.config.agent
+        contracts = load_contracts(agent.tools)
+        if agent.tools_dir and Path(agent.tools_dir).is_dir():
+            contracts += load_contracts_dir(agent.tools_dir)
+        resolver = EngineResolver(self.config.execution, base_dir=Path.cwd())
+        return LocalToolProvider(agent.name, resolver, contracts)
+
+    def _p2p(self) -> P2PService:
+        async def invoke_for_peer(name: str, arguments: dict[str, Any]) -> Any:
+            return await self.catalog.invoke(name, arguments, exposed_only=True, caller="p2p")
+
+        return P2PService(
+            self.config.p2p,
+            agent_name=self.name,
+            agent_version=self.config.agent.version,
+            local_tools=self.catalog.exposed_local,
+            invoke_local=invoke_for_peer,
+            a2a_handler=None,
+            publish=self.bus.publish,
+            on_provider_added=self.catalog.add_provider,
+            on_provider_removed=self.catalog.remove_provider,
+            endpoints=self._endpoints(),
+            registry=self.metrics.registry,
+        )
+
+    def _endpoints(self) -> dict[str, str]:
+        base = self.url
+        return {"http": base, "a2a": f"{base}/a2a/v1", "mcp": f"{base}/mcp"}
 
     @property
     def name(self) -> str:
@@ -142,19 +193,15 @@ class Agent:
             "agent": self.name,
             "version": self.config.agent.version,
             "uptime_s": round(time.monotonic() - self.started_at, 3) if self.started_at else 0.0,
-            "peer_id": None,
+            "peer_id": self.p2p.peer_id or None if self.p2p else None,
             "components": parts,
         }
 
     def card(self) -> dict[str, Any]:
-        """The node's P2P card (INTERFACES 5)."""
-        return {
-            "name": self.name,
-            "version": self.config.agent.version,
-            "description": self.config.agent.description,
-            "peerId": None,
-            "capabilities": ["tools", "dsl", "workflow"],
-            "tools": [],
-            "timestamp": int(time.time()),
-            "sdkVersion": __version__,
-        }
+        """The node's P2P card (INTERFACES 5), also served at `/agent/card`."""
+        if self.p2p is not None and self.p2p.peer_id:
+            return self.p2p.card()
+        return wire.build_card(
+            name=self.name, version=self.config.agent.version, peer_id="",
+            tools=self.catalog.exposed_local(), endpoints=self._endpoints(),
+        ).dump()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -68,21 +68,38 @@ class P2PConfig(Section):
 
 
 class MCPServerConfig(Section):
-    name: str
+    """One MCP server whose tools join the catalog."""
+
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+    name: str = Field(min_length=1)
     transport: Literal["stdio", "streamable-http", "sse"] = "stdio"
-    command: str | None = None
+    command: str = ""
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
-    url: str | None = None
+    cwd: str | None = None
+    url: str = ""
     headers: dict[str, str] = Field(default_factory=dict)
     enabled: bool = True
 
+    @model_validator(mode="after")
+    def _check_target(self) -> MCPServerConfig:
+        if self.transport == "stdio" and not self.command:
+            raise ValueError(f"MCP server {self.name!r}: stdio transport needs a command")
+        if self.transport != "stdio" and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"MCP server {self.name!r}: {self.transport} needs an http(s) url")
+        return self
+
 
 class MCPLimits(Section):
-    call_timeout: float = Field(30.0, gt=0)
-    connect_timeout: float = Field(10.0, gt=0)
-    max_concurrent: int = Field(16, ge=1)
-    reconnect_max_delay: float = Field(30.0, gt=0)
+    """Timeouts (seconds), per-server concurrency and reconnect pacing of MCP clients."""
+
+    call_timeout: float = Field(60.0, gt=0)
+    connect_timeout: float = Field(20.0, gt=0)
+    max_concurrency: int = Field(16, ge=1)
+    heartbeat_interval: float = Field(15.0, gt=0)
+    backoff_initial: float = Field(0.5, gt=0)
+    backoff_max: float = Field(30.0, gt=0)
 
 
 class MCPConfig(Section):

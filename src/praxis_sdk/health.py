@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal, Protocol
 
 Status = Literal["healthy", "degraded", "unhealthy"]
-_RANK = {"healthy": 0, "degraded": 1, "unhealthy": 2}
+_RANK = {"healthy": 0, "disabled": 0, "degraded": 1, "unhealthy": 2}
 
 
 class Component(Protocol):

@@ -9,12 +9,14 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from praxis_sdk import __version__
-from praxis_sdk.api import events, health, tools
+from praxis_sdk.api import events, health, p2p, tasks, tools
 from praxis_sdk.api.errors import install_error_handlers
 from praxis_sdk.api.middleware import AuthMiddleware, BodyLimitMiddleware, MetricsMiddleware
 from praxis_sdk.api.services import Services
 
-ROUTERS: list[APIRouter] = [health.router, events.router, tools.router]
+ROUTERS: list[APIRouter] = [
+    health.router, events.router, tools.router, tasks.router, p2p.router,
+]
 
 
 def create_app(services: Services, *, extra_routers: list[APIRouter] | None = None) -> FastAPI:
@@ -38,8 +40,7 @@ def create_app(services: Services, *, extra_routers: list[APIRouter] | None = No
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
-    for path, sub in services.mounts.items():
-        app.mount(path, sub)
+    app.router.routes.extend(services.routes)
     http = services.config.http
     token = http.auth_token.get_secret_value() if http.auth_token else None
     app.add_middleware(BodyLimitMiddleware, limit=http.max_body_bytes)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request, WebSocket
+from starlette.routing import BaseRoute
 
 from praxis_sdk.bus import EventBus
 from praxis_sdk.config import Settings
@@ -33,8 +34,8 @@ class Services:
     a2a: Any = None
     # Entered in the app's lifespan (e.g. the MCP session manager).
     lifespans: list[Callable[[], AbstractAsyncContextManager[Any]]] = field(default_factory=list)
-    # Extra ASGI apps mounted at a path (e.g. "/mcp").
-    mounts: dict[str, Any] = field(default_factory=dict)
+    # Extra routes served as they are (e.g. the MCP endpoint at /mcp).
+    routes: list[BaseRoute] = field(default_factory=list)
 
 
 def get_services(request: Request) -> Services:

@@ -76,8 +76,18 @@ class ToolCatalog:
         return sorted(found, key=lambda s: (s.name, SOURCE_RANK.get(s.source, 9), s.provider))
 
     def exposed_local(self) -> list[ToolSpec]:
-        """Our own tools that peers may call (what our P2P card advertises)."""
-        return [s for s in self.specs() if s.source != "peer" and s.expose]
+        """Our own (and our MCP servers') tools that peers may call: what our card lists.
+
+        One entry per name, the one an unqualified call would run.
+        """
+        seen: set[str] = set()
+        out = []
+        for spec in self.specs():
+            if spec.source != "peer" and spec.name not in seen:
+                seen.add(spec.name)
+                if spec.expose:
+                    out.append(spec)
+        return out
 
     def resolve(self, name: str, provider: str | None = None) -> tuple[ToolSpec, ToolProvider]:
         """The spec and provider that run `name` (`tool@provider` or `provider=` pins one)."""

@@ -1,0 +1,35 @@
+# Praxis agent image. Build: docker build -t praxis-agent .
+# Stage 1 compiles what needs compiling (fastecdsa wants gcc and GMP headers);
+# stage 2 holds only the virtualenv, the shipped tools and configs, and runs as a non-root user.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends gcc libc6-dev libgmp-dev python3-dev \
+    && rm -rf /var/lib/apt/lists/*
+RUN python3 -m venv /opt/praxis
+WORKDIR /src
+COPY pyproject.toml constraints.txt README.md ./
+COPY src ./src
+RUN /opt/praxis/bin/pip install -q -c constraints.txt . \
+    && find /opt/praxis -name '__pycache__' -prune -exec rm -rf {} +
+
+FROM python:3.11-slim
+ENV PATH=/opt/praxis/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    CONFIG_FILE=/app/configs/agent.yaml
+RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin praxis \
+    && mkdir -p /app/configs /app/data /app/keys /app/logs /app/shared /app/tools \
+    && chown -R praxis:praxis /app
+COPY --from=build /opt/praxis /opt/praxis
+COPY --chown=praxis:praxis tools /app/tools
+COPY --chown=praxis:praxis configs /app/configs
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+WORKDIR /app
+USER praxis
+EXPOSE 8000 4001
+VOLUME ["/app/data", "/app/keys", "/app/logs", "/app/shared"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"]
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["run"]

@@ -1,0 +1,101 @@
+"""DSL and executor figures, printed as JSON.
+
+- parse + validate (compile_dsl) of a 10,000-line script (target <= 300 ms)
+- executor overhead per step, in-process, with a tool that returns at once (target <= 2 ms)
+
+Run: PYTHONPATH=src python bench/bench_dsl.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from praxis_sdk.errors import NotFound
+from praxis_sdk.runner import Executor, compile_dsl
+from praxis_sdk.tools.result import ToolResult
+from praxis_sdk.tools.spec import ToolSpec
+
+SPECS = {
+    "word_counter": ToolSpec(name="word_counter", input_schema={
+        "type": "object", "properties": {"file_path": {"type": "string"}},
+        "required": ["file_path"], "additionalProperties": False}),
+    "write_file": ToolSpec(name="write_file", input_schema={
+        "type": "object", "properties": {"path": {"type": "string"},
+                                         "content": {"type": "string"}},
+        "required": ["path", "content"]}),
+    "echo": ToolSpec(name="echo", input_schema={
+        "type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
+}
+
+
+def lookup(name: str, provider: str | None = None) -> ToolSpec:
+    if name in SPECS:
+        return SPECS[name]
+    raise NotFound(f"unknown tool {name!r}", details={"suggestions": []})
+
+
+def script(lines: int) -> str:
+    """A varied script: calls, named results, references, PARALLEL and IF blocks."""
+    out: list[str] = []
+    i = 0
+    while len(out) < lines:
+        out.append(f"CALL word_counter --file_path /shared/file{i}.txt AS c{i}")
+        out.append(f'CALL write_file /out/{i}.txt "count: $c{i}.words" # note {i}')
+        if i % 50 == 0:
+            out += ["PARALLEL", f"  CALL echo a{i}", f"  CALL echo b{i}", "END",
+                    f"IF $c{i}.words > 10", f"  CALL echo big{i}", "ELSE",
+                    f"  CALL echo small{i}", "END"]
+        i += 1
+    return "\n".join(out[:lines]) + "\n"
+
+
+def bench_compile(repeats: int = 5) -> dict[str, Any]:
+    text = script(10_000)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        plan = compile_dsl(text, lookup, max_bytes=10_000_000)
+        times.append(time.perf_counter() - started)
+    return {"lines": text.count("\n"), "steps": len(plan.steps), "bytes": len(text),
+            "best_ms": round(min(times) * 1000, 1),
+            "median_ms": round(sorted(times)[len(times) // 2] * 1000, 1), "target_ms": 300}
+
+
+async def instant(tool: str, arguments: dict[str, Any], provider: str | None,
+                  timeout: float | None) -> ToolResult:
+    return ToolResult(tool=tool, provider="bench", engine="bench", ok=True)
+
+
+async def bench_executor(steps: int = 2000) -> dict[str, Any]:
+    chain = compile_dsl("\n".join(f"CALL echo s{i} AS r{i}" for i in range(steps)), lookup)
+    wide = compile_dsl("PARALLEL\n" + "\n".join(f"CALL echo s{i}" for i in range(steps))
+                       + "\nEND", lookup)
+    events: list[str] = []
+
+    async def save(state: Any) -> None:
+        return None
+
+    executor = Executor(instant, publish=lambda kind, payload: events.append(kind), save=save,
+                        max_parallel=8)
+    out: dict[str, Any] = {"steps": steps, "target_ms": 2.0}
+    for name, plan in (("sequential", chain), ("parallel", wide)):
+        started = time.perf_counter()
+        state = await executor.run(plan)
+        elapsed = time.perf_counter() - started
+        assert state.status == "completed", state.error
+        out[f"{name}_ms_per_step"] = round(elapsed * 1000 / steps, 3)
+    out["events"] = len(events)
+    return out
+
+
+def main() -> None:
+    result = {"compile_10k_lines": bench_compile(),
+              "executor_overhead": asyncio.run(bench_executor())}
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""The line lexer: each line of a script becomes at most one statement token.
+
+A CALL line is scanned into its tool and arguments here (words, quoted strings, JSON
+objects and arrays, `--name value`, trailing `AS name`); an IF line's condition is parsed
+by the condition grammar. Problems are collected per line, and the next line is lexed
+regardless, so one run reports every bad line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Token
+
+from praxis_sdk.dsl.ast import Arg, Call
+from praxis_sdk.dsl.errors import DSLSyntaxError, problem
+from praxis_sdk.dsl.expr import parse_condition
+from praxis_sdk.dsl.values import EscapeError, unquote, word_value
+
+KEYWORD = re.compile(
+    r"(call|parallel|sequence|if|else|end_parallel|end_sequence|end_if|endif|end)(?![^\s#])",
+    re.IGNORECASE,
+)
+TOKEN_TYPES = {"endif": "END_IF"}
+STATEMENT_KEYWORDS = ["CALL", "PARALLEL", "SEQUENCE", "IF", "ELSE", "END"]
+STATEMENTS = "CALL, PARALLEL, SEQUENCE, IF, ELSE or END"
+ARG = re.compile(  # leading blanks, then one argument (or a comment); None at line end
+    r"""[^\S\n]*(?:
+        (?P<word>[^\s"'\#{\[]\S*)
+      | (?P<dq>"(?:[^"\\]|\\.)*")
+      | (?P<sq>'(?:[^'\\]|\\.)*')
+      | (?P<json>[{\[])
+      | (?P<comment>\#.*)
+      | (?P<open>["']))""",
+    re.VERBOSE,
+)
+TOOL = re.compile(r"[A-Za-z0-9_][\w.\-]*(?:@[\w.\-:]+)?\Z")
+NAME = re.compile(r"[A-Za-z_][\w\-]*\Z")
+_JSON = json.JSONDecoder()
+WORD_VALUE_STARTS = frozenset("-0123456789tfn")  # numbers, true, false, null
+
+
+class LineError(Exception):
+    def __init__(self, column: int, text: str, expected: list[str], message: str) -> None:
+        super().__init__(message)
+        self.column, self.text, self.expected, self.message = column, text, expected, message
+
+
+@dataclass(slots=True)
+class Lexed:
+    """The statement tokens of a script, what each CALL/IF says, and the problems found."""
+
+    tokens: list[Token] = field(default_factory=list)
+    calls: dict[int, Call] = field(default_factory=dict)
+    conditions: dict[int, str] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+def lex(text: str) -> Lexed:
+    out = Lexed()
+    for number, line in enumerate(text.split("\n"), start=1):
+        try:
+            _lex_line(line, number, out)
+        except LineError as exc:
+            out.problems.append(problem(number, exc.column, exc.text, exc.expected, exc.message))
+        except DSLSyntaxError as exc:
+            out.problems.extend(exc.problems)
+    return out
+
+
+def _lex_line(line: str, number: int, out: Lexed) -> None:
+    start = len(line) - len(line.lstrip())
+    if start == len(line) or line[start] == "#":
+        return
+    match = KEYWORD.match(line, start)
+    if match is None:
+        word = line[start:].split(None, 1)[0]
+        raise LineError(start + 1, word, STATEMENT_KEYWORDS,
+                        f"unexpected {word!r}; expected {STATEMENTS}")
+    keyword = match.group(1)
+    kind = TOKEN_TYPES.get(keyword.lower(), keyword.upper())
+    column, rest = start + 1, match.end()
+    token = Token(kind, keyword, line=number, column=column)
+    if kind == "CALL":
+        out.calls[number] = _call(line, number, column, rest)
+    elif kind == "IF":  # the IF token stays even when its condition is bad: blocks still match
+        condition = line[rest:]
+        out.conditions[number] = condition.strip()
+        out.tokens.append(token)
+        parse_condition(condition, line=number, column=rest + 1)
+        return
+    else:
+        _expect_end(line, rest)
+    out.tokens.append(token)
+
+
+def _expect_end(line: str, pos: int) -> None:
+    tail = line[pos:].strip()
+    if tail and not tail.startswith("#"):
+        column = pos + len(line[pos:]) - len(line[pos:].lstrip()) + 1
+        word = tail.split(None, 1)[0]
+        raise LineError(column, word, ["end of line"],
+                        f"unexpected {word!r}; expected end of line")
+
+
+def _call(line: str, number: int, column: int, pos: int) -> Call:
+    args = _scan(line, pos)
+    if not args or args[0].kind != "word":
+        where = args[0] if args else None
+        raise LineError(where.column if where else len(line.rstrip()) + 1,
+                        where.text if where else "", ["a tool name"],
+                        "expected a tool name after CALL")
+    head = args.pop(0)
+    if not TOOL.match(head.text):
+        raise LineError(head.column, head.text, ["a tool name"],
+                        f"{head.text!r} is not a tool name (letters, digits, _ . -, "
+                        "optionally @agent)")
+    tool, _, provider = head.text.partition("@")
+    call = Call(line=number, column=column, tool=tool, provider=provider or None, source=line)
+    call.alias = _alias(args)
+    _options(args, call)
+    return call
+
+
+def _scan(line: str, pos: int) -> list[Arg]:
+    """The arguments from `pos` on; one regex pass unless the line holds JSON."""
+    args: list[Arg] = []
+    append = args.append
+    has_json = "{" in line or "[" in line
+    matches = _matches(line, pos) if has_json else ARG.finditer(line, pos)
+    for match in matches:
+        kind = match.lastgroup
+        if kind == "word":
+            text = match.group(kind)
+            start = match.start(kind) + 1
+            value = word_value(text) if text[0] in WORD_VALUE_STARTS else text
+            append(Arg("word", value, text, start, start + len(text)))
+        elif kind == "dq" or kind == "sq":
+            append(_string(match.group(kind), match.start(kind)))
+        elif kind == "comment":
+            break
+        elif kind == "open":
+            start = match.start(kind)
+            raise LineError(start + 1, line[start:].split(None, 1)[0], [f"closing {line[start]}"],
+                            "unterminated string")
+        else:
+            append(match.arg)  # type: ignore[attr-defined]
+    return args
+
+
+class _JsonMatch:
+    """Stands in for a regex match: a JSON value decoded by the JSON parser."""
+
+    lastgroup = "json"
+
+    def __init__(self, arg: Arg) -> None:
+        self.arg = arg
+
+
+def _matches(line: str, pos: int) -> Iterator[Any]:
+    while (match := ARG.match(line, pos)) is not None:
+        if match.lastgroup == "json":
+            arg, pos = _json(line, match.start("json"))
+            yield _JsonMatch(arg)
+        else:
+            yield match
+            pos = match.end()
+
+
+def _string(text: str, pos: int) -> Arg:
+    try:
+        value = unquote(text)
+    except EscapeError as exc:
+        raise LineError(pos + 2 + exc.offset, text, [], str(exc)) from None
+    return Arg("string", value, text, pos + 1, pos + 1 + len(text))
+
+
+def _json(line: str, pos: int) -> tuple[Arg, int]:
+    try:
+        value, end = _JSON.raw_decode(line, pos)
+    except json.JSONDecodeError as exc:
+        raise LineError(exc.pos + 1, line[exc.pos:exc.pos + 1], ["JSON"],
+                        f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise LineError(pos + 1, line[pos], ["JSON"], "JSON nested too deeply") from None
+    if end < len(line) and not line[end].isspace() and line[end] != "#":
+        raise LineError(end + 1, line[end], ["a space"], "expected a space after the JSON value")
+    return Arg("json", value, line[pos:end], pos + 1, end + 1), end
+
+
+def _alias(args: list[Arg]) -> str | None:
+    """Take a trailing `AS name` off the arguments."""
+    if args and args[-1].kind == "word" and args[-1].text.lower() == "as":
+        raise LineError(args[-1].end, "", ["a name"], "expected a name after AS")
+    if len(args) < 2 or args[-2].kind != "word" or args[-2].text.lower() != "as":
+        return None
+    name = args[-1]
+    if name.kind != "word" or not NAME.match(name.text):
+        raise LineError(name.column, name.text, ["a name"],
+                        f"{name.text!r} is not a name (letters, digits, _ and -)")
+    del args[-2:]
+    return name.text
+
+
+def _options(args: list[Arg], call: Call) -> None:
+    """Split `--name value`, `--name=value` and `--flag` from positional arguments."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg.kind != "word" or not arg.text.startswith("--"):
+            call.positional.append(arg)
+            continue
+        name, eq, raw = arg.text[2:].partition("=")
+        if not NAME.match(name):
+            raise LineError(arg.column, arg.text, ["--name"], f"{arg.text!r} is not an option name")
+        if name in call.named:
+            raise LineError(arg.column, arg.text, [], f"argument {name!r} given twice")
+        if eq:
+            col = arg.column + 3 + len(name)
+            value = Arg("word", word_value(raw) if raw else "", raw, col, arg.end)
+        elif i < len(args) and not _is_option(args[i]):
+            value = args[i]
+            i += 1
+        else:
+            value = Arg("word", True, "", arg.end, arg.end)
+        call.named[name] = value
+
+
+def _is_option(arg: Arg) -> bool:
+    return arg.kind == "word" and arg.text.startswith("--")

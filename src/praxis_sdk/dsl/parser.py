@@ -1,0 +1,114 @@
+"""`parse(text)`: a script to its tree, or a `DSLSyntaxError` listing every problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer
+
+from praxis_sdk.dsl.ast import Block, Call, If, Script, Statement
+from praxis_sdk.dsl.errors import DSLSyntaxError, problem
+from praxis_sdk.dsl.grammar import SCRIPT_GRAMMAR
+from praxis_sdk.dsl.lexer import Lexed, lex
+
+DEFAULT_MAX_BYTES = 1_000_000
+OPENERS = {"PARALLEL": "END", "SEQUENCE": "END", "IF": "END"}
+CLOSES = {"END_PARALLEL": "PARALLEL", "END_SEQUENCE": "SEQUENCE", "END_IF": "IF"}
+
+
+class _Tokens(Lexer):
+    """Hands lark the statement tokens `lexer.lex` already produced."""
+
+    def __init__(self, conf: Any) -> None:
+        self.conf = conf
+
+    def lex(self, data: Any) -> Iterator[Token]:  # type: ignore[override]
+        return data  # one shared iterator, so that resuming after an error goes on
+
+
+class _Build(Transformer[Token, Any]):
+    """Statement tokens and blocks to `ast` nodes (`lexed` holds what each line said)."""
+
+    def __init__(self, lexed: Lexed) -> None:
+        super().__init__()
+        self.lexed = lexed
+
+    def script(self, items: list[Statement]) -> list[Statement]:
+        return items
+
+    def call(self, c: list[Token]) -> Call:
+        return self.lexed.calls[c[0].line or 0]
+
+    def parallel(self, c: list[Any]) -> Block:
+        return Block("parallel", c[0].line, c[1:-1])
+
+    def sequence(self, c: list[Any]) -> Block:
+        return Block("sequence", c[0].line, c[1:-1])
+
+    def then(self, c: list[Statement]) -> list[Statement]:
+        return c
+
+    orelse = then
+
+    def if_(self, c: list[Any]) -> If:
+        line = c[0].line
+        orelse = c[3] if len(c) == 5 else []
+        return If(line, self.lexed.conditions[line], c[1], orelse)
+
+
+_PARSER = Lark(SCRIPT_GRAMMAR, parser="lalr", lexer=_Tokens, start="script")
+
+
+def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Script:
+    """Parse a whole script; raise `DSLSyntaxError` with every problem found."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise DSLSyntaxError([problem(1, 1, "", [], f"the script is {size} bytes; the limit "
+                                      f"is {max_bytes} bytes")])
+    lexed = lex(text)
+    problems = lexed.problems
+    try:
+        tree = _PARSER.parse(iter(lexed.tokens), on_error=lambda e: _recover(e, problems))
+    except UnexpectedInput as exc:  # recovery gave up: report where
+        line, column = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
+        problems.append(problem(line, column, "", [], "cannot parse the script from here"))
+    if problems:
+        raise DSLSyntaxError(problems)
+    body = _Build(lexed).transform(tree)
+    return Script(body=body, lines=text.count("\n") + 1)
+
+
+def _recover(exc: UnexpectedInput, problems: list[dict[str, Any]]) -> bool:
+    """Note a block problem, repair the parse (drop the token, or close the block), go on."""
+    if not isinstance(exc, UnexpectedToken):
+        return False
+    parser = exc.interactive_parser
+    open_blocks = [t for t in parser.parser_state.value_stack
+                   if isinstance(t, Token) and t.type in OPENERS]
+    token = exc.token
+    if token.type == "$END":  # close every open block, innermost first
+        for opener in reversed(open_blocks):
+            problems.append(problem(opener.line or 0, opener.column or 0, str(opener), ["END"],
+                                    f"{opener.type} is never closed; expected END"))
+            parser.feed_token(Token("END", "END", line=opener.line, column=opener.column))
+        return bool(open_blocks)
+    problems.append(_misplaced(token, open_blocks, sorted(exc.expected)))
+    return True
+
+
+def _misplaced(token: Token, open_blocks: list[Token], expected: list[str]) -> dict[str, Any]:
+    inner = open_blocks[-1] if open_blocks else None
+    where = f"{inner.type} (line {inner.line})" if inner else ""
+    if token.type == "ELSE":
+        message = ("ELSE outside an IF block" if inner is None
+                   else f"ELSE inside {where}: close it with END first" if inner.type != "IF"
+                   else f"a second ELSE for IF (line {inner.line})")
+    elif inner is None:
+        message = f"{token} without an open block"
+    else:
+        message = f"{token} cannot close {where}"
+    expected = [e for e in expected if e != "$END"] or ["CALL"]
+    return problem(token.line or 0, token.column or 0, str(token), expected, message)

@@ -1,0 +1,4 @@
+"""P2P: the libp2p node (own trio thread), Praxis protocols, discovery and peer tools.
+
+Import `praxis_sdk.p2p.service.P2PService` from the agent; nothing here runs on import.
+"""

@@ -1,0 +1,309 @@
+"""The Praxis stream protocols (INTERFACES 5), run inside the trio thread.
+
+Every stream carries newline-delimited JSON. Each read and write has a deadline; a line
+over the limit, invalid JSON, a wrong shape or a half-written line resets that stream
+(the node keeps serving others).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import trio
+from libp2p.network.stream.exceptions import StreamEOF
+from libp2p.protocol_muxer.multiselect import MULTISELECT_PROTOCOL_ID
+from libp2p.utils.varint import encode_delim
+
+from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
+from praxis_sdk.p2p import wire
+from praxis_sdk.p2p.metrics import P2PMetrics
+
+log = logging.getLogger(__name__)
+
+CARD = "/praxis/card/1.0.0"
+TOOL = "/praxis/tool/1.0.0"
+A2A = "/praxis/a2a/1.0.0"
+PROTOCOLS = (CARD, TOOL, A2A)
+READ_CHUNK = 65536
+
+
+class LineStream:
+    """A libp2p stream seen as JSON lines, with a byte limit per line and deadlines."""
+
+    def __init__(self, stream: Any, protocol: str, max_bytes: int, metrics: P2PMetrics) -> None:
+        self.stream = stream
+        self.protocol = protocol
+        self.max_bytes = max_bytes
+        self.metrics = metrics
+        self._buf = wire.LineBuffer(max_bytes)
+        self._eof = False
+
+    def prefill(self, data: bytes) -> None:
+        """Bytes already read from the stream (after protocol negotiation)."""
+        if data:
+            self._buf.feed(data)
+
+    @property
+    def peer_id(self) -> str:
+        return str(self.stream.muxed_conn.peer_id)
+
+    async def read_value(self, timeout: float) -> Any:
+        """The next JSON value, or None on a clean end of stream before any byte of it."""
+        with trio.move_on_after(timeout) as scope:
+            line = await self._read_line()
+        if scope.cancelled_caught:
+            raise Timeout(f"no complete message on {self.protocol} within {timeout:.1f}s")
+        if line is None:
+            return None
+        self.metrics.message(self.protocol, "in", len(line) + 1)
+        return wire.decode_line(line)
+
+    async def _read_line(self) -> bytes | None:
+        while True:
+            line = self._buf.next_line()
+            if line is not None:
+                return line
+            if self._eof:
+                if self._buf.pending:
+                    raise InvalidInput(
+                        f"stream on {self.protocol} ended inside a message "
+                        f"({self._buf.pending} bytes without a newline)"
+                    )
+                return None
+            try:
+                data = await self.stream.read(READ_CHUNK)
+            except StreamEOF:
+                data = b""
+            except Exception as exc:  # reset or broken connection, named for the caller
+                raise Unavailable(f"peer stream on {self.protocol} failed: {exc!r}") from exc
+            if data:
+                self._buf.feed(data)
+            else:
+                self._eof = True
+
+    async def write_value(self, value: Any, timeout: float) -> None:
+        data = wire.encode_line(value, self.max_bytes)
+        with trio.move_on_after(timeout) as scope:
+            try:
+                await self.stream.write(data)
+            except Exception as exc:
+                raise Unavailable(f"cannot write on {self.protocol}: {exc!r}") from exc
+        if scope.cancelled_caught:
+            raise Timeout(f"writing on {self.protocol} took over {timeout:.1f}s")
+        self.metrics.message(self.protocol, "out", len(data))
+
+    async def close(self) -> None:
+        with trio.move_on_after(1.0), contextlib.suppress(Exception):
+            await self.stream.close()
+
+    async def reset(self, reason: PraxisError | Exception) -> None:
+        """Abort the stream after a protocol error (counted in metrics)."""
+        kind = reason.code if isinstance(reason, PraxisError) else "internal"
+        self.metrics.error(self.protocol, kind)
+        log.info("resetting %s stream from %s: %s", self.protocol, self._peer_safe(), reason)
+        with trio.move_on_after(1.0), contextlib.suppress(Exception):
+            await self.stream.reset()
+
+    def _peer_safe(self) -> str:
+        try:
+            return self.peer_id
+        except Exception:
+            return "?"
+
+
+class Handlers(Protocol):
+    """What the protocol handlers need from the node."""
+
+    metrics: P2PMetrics
+    max_bytes: int
+    io_timeout: float
+    request_timeout: float
+
+    def own_card(self) -> dict[str, Any]: ...
+
+    async def on_card(self, peer_id: str, card: wire.Card) -> None: ...
+
+    async def handle_tool(self, peer_id: str, request: wire.ToolRequest) -> wire.ToolResponse: ...
+
+    async def handle_a2a(self, peer_id: str, message: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+# ---- card ------------------------------------------------------------------------------
+
+
+async def exchange_cards(lines: LineStream, own: dict[str, Any], timeout: float) -> wire.Card:
+    """Write our card and read theirs at the same time (either side may write first)."""
+    received: list[Any] = []
+
+    async def read() -> None:
+        received.append(await lines.read_value(timeout))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(read)
+        await lines.write_value(own, timeout)
+    if not received or received[0] is None:
+        raise InvalidInput("peer closed the card stream without sending its card")
+    return wire.parse(wire.Card, received[0], "card")
+
+
+def card_handler(node: Handlers) -> Callable[[Any], Awaitable[None]]:
+    async def handle(stream: Any) -> None:
+        lines = LineStream(stream, CARD, node.max_bytes, node.metrics)
+        await _guarded(lines, _serve_card(node, lines))
+    return handle
+
+
+async def _serve_card(node: Handlers, lines: LineStream) -> None:
+    card = await exchange_cards(lines, node.own_card(), node.io_timeout)
+    await lines.close()
+    await node.on_card(lines.peer_id, card)
+
+
+# ---- tool ------------------------------------------------------------------------------
+
+
+def tool_handler(node: Handlers) -> Callable[[Any], Awaitable[None]]:
+    async def handle(stream: Any) -> None:
+        lines = LineStream(stream, TOOL, node.max_bytes, node.metrics)
+        await _guarded(lines, _serve_tool(node, lines))
+    return handle
+
+
+async def _serve_tool(node: Handlers, lines: LineStream) -> None:
+    value = await lines.read_value(node.io_timeout)
+    if value is None:
+        raise InvalidInput("tool stream closed before a request")
+    request = wire.parse(wire.ToolRequest, value, "tool request")
+    with trio.move_on_after(node.request_timeout) as scope:
+        response = await node.handle_tool(lines.peer_id, request)
+    if scope.cancelled_caught:
+        response = wire.response_from_error(
+            request.id, Timeout(f"tool {request.name} ran over {node.request_timeout:.1f}s"))
+    await lines.write_value(response, node.io_timeout)
+    await lines.close()
+
+
+async def open_with_request(
+    network: Any, peer_id: Any, protocol: str, first: bytes, timeout: float
+) -> tuple[Any, bytes]:
+    """Open a stream and send the multistream header, protocol and first message at once.
+
+    Plain multistream-select costs two round trips before the first byte of data; this
+    optimistic form (what go-libp2p calls lazy negotiation) sends everything in one
+    write, then checks both echoes. A peer without the protocol answers "na". Returns
+    the stream and any bytes read past the echoes (the start of the answer).
+    """
+    stream = await network.new_stream(peer_id)
+    try:
+        await stream.write(encode_delim(MULTISELECT_PROTOCOL_ID.encode())
+                           + encode_delim(protocol.encode()) + first)
+        with trio.fail_after(timeout):
+            header, chosen, rest = await _read_echoes(stream)
+    except Exception as exc:
+        with trio.move_on_after(1.0), contextlib.suppress(Exception):
+            await stream.reset()
+        if isinstance(exc, trio.TooSlowError):
+            raise Timeout(f"peer did not accept {protocol} within {timeout:.1f}s") from exc
+        raise Unavailable(f"cannot open {protocol}: {exc!r}") from exc
+    if header != MULTISELECT_PROTOCOL_ID or chosen != protocol:
+        with trio.move_on_after(1.0), contextlib.suppress(Exception):
+            await stream.reset()
+        raise Unavailable(f"peer does not speak {protocol} (answered {chosen!r})")
+    stream.set_protocol(protocol)
+    return stream, rest
+
+
+async def _read_echoes(stream: Any) -> tuple[str, str, bytes]:
+    """Read the two varint-delimited multistream echoes with as few reads as possible."""
+    buf = b""
+    messages: list[str] = []
+    while len(messages) < 2:
+        taken = _take_delimited(buf)
+        if taken is None:
+            data = await stream.read(READ_CHUNK)
+            if not data:
+                raise Unavailable("stream closed during protocol negotiation")
+            buf += data
+            continue
+        message, buf = taken
+        messages.append(message.decode(errors="replace").rstrip("\n"))
+    return messages[0], messages[1], buf
+
+
+def _take_delimited(buf: bytes) -> tuple[bytes, bytes] | None:
+    """One uvarint-length-prefixed message from the front of `buf`, or None if incomplete."""
+    length, shift = 0, 0
+    for index, byte in enumerate(buf[:10]):
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            end = index + 1 + length
+            if len(buf) < end or length > 1024:
+                if length > 1024:
+                    raise InvalidInput("multistream message too long")
+                return None
+            return buf[index + 1:end], buf[end:]
+    return None
+
+
+async def read_response(
+    lines: LineStream, request: wire.ToolRequest, timeout: float
+) -> wire.ToolResponse:
+    """Client side of one tool call once the request is written: read and check the answer."""
+    value = await lines.read_value(timeout)
+    if value is None:
+        raise Unavailable("peer closed the tool stream without a response")
+    response = wire.parse(wire.ToolResponse, value, "tool response")
+    if response.id != request.id:
+        raise InvalidInput(f"tool response id {response.id!r} does not match {request.id!r}")
+    return response
+
+
+# ---- a2a -------------------------------------------------------------------------------
+
+
+def a2a_handler(node: Handlers) -> Callable[[Any], Awaitable[None]]:
+    async def handle(stream: Any) -> None:
+        lines = LineStream(stream, A2A, node.max_bytes, node.metrics)
+        await _guarded(lines, _serve_a2a(node, lines))
+    return handle
+
+
+async def _serve_a2a(node: Handlers, lines: LineStream) -> None:
+    while True:
+        value = await lines.read_value(node.request_timeout)
+        if value is None:
+            break
+        if not isinstance(value, dict):
+            raise InvalidInput("A2A message must be a JSON-RPC object")
+        with trio.move_on_after(node.request_timeout) as scope:
+            answer = await node.handle_a2a(lines.peer_id, value)
+        if scope.cancelled_caught:
+            answer = jsonrpc_error(value.get("id"), wire.INTERNAL_ERROR, "A2A handler timed out")
+        if answer is not None and "id" in value:
+            await lines.write_value(answer, node.io_timeout)
+    await lines.close()
+
+
+def jsonrpc_error(request_id: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+
+# ---- shared ----------------------------------------------------------------------------
+
+
+async def _guarded(lines: LineStream, work: Awaitable[None]) -> None:
+    """Run one stream's exchange; any failure resets that stream only."""
+    lines.metrics.streams.labels(lines.protocol).inc()
+    try:
+        await work
+    except PraxisError as exc:
+        await lines.reset(exc)
+    except Exception as exc:  # a handler bug must not take the node down
+        log.exception("unexpected error on %s", lines.protocol)
+        await lines.reset(exc)
+    finally:
+        lines.metrics.streams.labels(lines.protocol).dec()

@@ -1,0 +1,162 @@
+"""`compile_dsl`: a DSL script to a checked Plan.
+
+Statements run in order; the steps of a PARALLEL block share the same predecessors and
+the next statement waits for all of them; the steps of an IF branch carry its condition
+(`not (...)` in the ELSE branch, nested IFs are joined with `and`) and are skipped when it
+does not hold. A step that uses `$name` also waits for the step(s) with `AS name`.
+Positional arguments fill the tool's declared parameters in order (those not given by
+name); for tools in `rest_of_line_tools` the last parameter takes the rest of the line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from praxis_sdk.dsl.ast import Arg, Block, Call, If, Statement
+from praxis_sdk.dsl.parser import DEFAULT_MAX_BYTES, parse
+from praxis_sdk.errors import PraxisError
+from praxis_sdk.runner.conditions import condition_names, names_in
+from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
+from praxis_sdk.runner.validate import ArgumentChecker, Specs, problems
+from praxis_sdk.tools.spec import ToolSpec
+
+REST_OF_LINE_TOOLS = frozenset({"write_file"})
+
+
+def compile_dsl(
+    text: str,
+    lookup: Lookup,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    rest_of_line_tools: frozenset[str] = REST_OF_LINE_TOOLS,
+) -> Plan:
+    """Parse and check `text`; `DSLSyntaxError` or `PlanInvalid` (both `InvalidInput`)."""
+    script = parse(text, max_bytes=max_bytes)
+    compiler = _Compiler(Specs(lookup), rest_of_line_tools)
+    compiler.statements(script.body, [], None)
+    plan = Plan(steps=compiler.steps, source="dsl")
+    found = compiler.problems + problems(plan, compiler.specs.get, ArgumentChecker())
+    if found:
+        raise PlanInvalid(sorted(found, key=lambda p: p.get("line") or 0))
+    return plan
+
+
+def _and(outer: str | None, inner: str) -> str:
+    return inner if outer is None else f"({outer}) and ({inner})"
+
+
+class _Compiler:
+    def __init__(self, specs: Specs, rest_of_line_tools: frozenset[str]) -> None:
+        self.specs = specs
+        self.rest_of_line_tools = rest_of_line_tools
+        self.steps: list[Step] = []
+        self.problems: list[dict[str, Any]] = []
+        self.producers: dict[str, list[str]] = {}
+        self.types: dict[int, dict[str, list[str]]] = {}
+
+    def statements(self, body: list[Statement], deps: list[str], cond: str | None) -> list[str]:
+        for statement in body:
+            deps = self.statement(statement, deps, cond)
+        return deps
+
+    def statement(self, st: Statement, deps: list[str], cond: str | None) -> list[str]:
+        if isinstance(st, Call):
+            return [self.call(st, deps, cond)]
+        if isinstance(st, Block) and st.kind == "sequence":
+            return self.statements(st.body, deps, cond)
+        if isinstance(st, Block):
+            exits: list[str] = []
+            for child in st.body:
+                exits.extend(self.statement(child, deps, cond))
+            return exits or deps
+        assert isinstance(st, If)
+        deps = self._with_producers(deps, condition_names(st.condition))
+        then = self.statements(st.then, deps, _and(cond, st.condition))
+        orelse = self.statements(st.orelse, deps, _and(cond, f"not ({st.condition})"))
+        return list(dict.fromkeys(then + orelse))
+
+    def call(self, call: Call, deps: list[str], cond: str | None) -> str:
+        step_id = f"s{len(self.steps) + 1}"
+        spec = self.specs.get(call.tool, call.provider)
+        string_params: list[str] = []
+        if isinstance(spec, PraxisError):  # reported once, by validation
+            arguments = {name: arg.value for name, arg in call.named.items()}
+            names = names_in(arguments)
+        else:
+            types = self._types(spec)
+            arguments = self._arguments(call, spec, types)
+            names = names_in(arguments)
+            if names:
+                string_params = [k for k, v in arguments.items()
+                                 if "string" in types.get(k, ()) and names_in(v)]
+        step = Step(
+            id=step_id, tool=call.tool, provider=call.provider, arguments=arguments,
+            depends_on=self._with_producers(deps, names) if names else list(deps),
+            condition=cond, output=call.alias, line=call.line,
+            string_params=string_params)
+        self.steps.append(step)
+        if call.alias:
+            self.producers.setdefault(call.alias, []).append(step_id)
+        return step_id
+
+    def _with_producers(self, deps: list[str], names: set[str]) -> list[str]:
+        extra = [p for name in sorted(names) for p in self.producers.get(name, [])]
+        return list(dict.fromkeys(deps + extra)) if extra else list(deps)
+
+    def _types(self, spec: ToolSpec) -> dict[str, list[str]]:
+        key = id(spec)
+        if key not in self.types:
+            self.types[key] = {name: _types(spec, name) for name in spec.param_names}
+        return self.types[key]
+
+    def _arguments(self, call: Call, spec: ToolSpec, types: dict[str, list[str]]
+                   ) -> dict[str, Any]:
+        args = {name: _coerce(arg, types.get(name, [])) for name, arg in call.named.items()}
+        free = [p for p in spec.param_names if p not in call.named]
+        positional = call.positional
+        if len(positional) > len(free) and free and call.tool in self.rest_of_line_tools:
+            keep = len(free) - 1
+            positional = [*positional[:keep], _rest(call, positional[keep:])]
+        if len(positional) > len(free):
+            extra = positional[len(free)]
+            self.problems.append({
+                "step": f"s{len(self.steps) + 1}", "line": call.line, "column": extra.column,
+                "tool": call.tool, "message": f"{call.tool} takes {len(spec.param_names)} "
+                f"argument(s) ({', '.join(spec.param_names) or 'none'}); "
+                f"{extra.text!r} is one too many"})
+        for name, arg in zip(free, positional, strict=False):
+            args[name] = _coerce(arg, types.get(name, []))
+        return args
+
+
+def _rest(call: Call, args: list[Arg]) -> Arg:
+    """The rest of the line from `args[0]` as one string argument."""
+    if len(args) == 1:
+        return args[0]
+    text = call.source[args[0].column - 1:args[-1].end - 1]
+    return Arg("string", text, text, args[0].column, args[-1].end)
+
+
+def _types(spec: ToolSpec, name: str) -> list[str]:
+    prop = spec.input_schema.get("properties", {}).get(name)
+    kind = prop.get("type") if isinstance(prop, dict) else None
+    return [kind] if isinstance(kind, str) else list(kind or [])
+
+
+def _coerce(arg: Arg, types: list[str]) -> Any:
+    """Fit what was written to the declared type: words and JSON to text, JSON text to JSON."""
+    value = arg.value
+    if not types:
+        return value
+    if isinstance(value, str):
+        if "string" in types or not {"object", "array"} & set(types) or names_in(value):
+            return value
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        return parsed if isinstance(parsed, dict | list) else value
+    if "string" in types:
+        return arg.text if arg.kind != "json" else json.dumps(value, ensure_ascii=False)
+    return value

@@ -1,0 +1,254 @@
+"""Checks a plan before anything runs and lists every problem.
+
+Unknown tools (with close matches), arguments that break the tool's input schema
+(values holding references are checked at run time instead), duplicate ids, dependencies
+on missing steps, cycles, bad conditions, and `$names` no earlier step defines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from praxis_sdk.dsl.errors import DSLSyntaxError
+from praxis_sdk.errors import NotFound, PraxisError
+from praxis_sdk.runner.conditions import condition_names, names_in
+from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
+from praxis_sdk.tools.spec import ToolSpec
+
+SIMPLE_TYPES = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "null": lambda v: v is None,
+}
+SIMPLE_SCHEMA_KEYS = {"type", "properties", "required", "additionalProperties", "description",
+                      "title", "$schema"}
+SIMPLE_PROPERTY_KEYS = {"type", "description", "title", "default", "examples"}
+
+
+class Specs:
+    """Caches `lookup` answers (and not-found errors) for one validation."""
+
+    def __init__(self, lookup: Lookup) -> None:
+        self._lookup = lookup
+        self._seen: dict[tuple[str, str | None], ToolSpec | PraxisError] = {}
+
+    def get(self, tool: str, provider: str | None) -> ToolSpec | PraxisError:
+        key = (tool, provider)
+        if key not in self._seen:
+            try:
+                self._seen[key] = self._lookup(tool, provider)
+            except PraxisError as exc:
+                self._seen[key] = exc
+        return self._seen[key]
+
+
+class ArgumentChecker:
+    """Schema checks of arguments: a fast path for flat schemas, jsonschema for the rest."""
+
+    def __init__(self) -> None:
+        self._validators: dict[str, Draft202012Validator] = {}
+        self._simple: dict[int, tuple[dict[str, Any], set[str], bool] | None] = {}
+
+    def problems(self, spec: ToolSpec, arguments: dict[str, Any], has_refs: bool = True
+                 ) -> list[str]:
+        """One readable line per problem; reference-valued arguments count as present."""
+        deferred = {k for k, v in arguments.items() if names_in(v)} if has_refs else set()
+        concrete = {k: v for k, v in arguments.items() if k not in deferred}
+        if self._fast_ok(spec, concrete, deferred):
+            return []
+        schema = spec.input_schema
+        out = [f"missing required argument {name!r}" for name in schema.get("required", [])
+               if isinstance(name, str) and name not in arguments]
+        relaxed = {k: v for k, v in schema.items() if k != "required"}
+        for err in sorted(self._validator(relaxed).iter_errors(concrete),
+                          key=lambda e: [str(p) for p in e.path]):
+            where = ".".join(str(p) for p in err.absolute_path)
+            out.append(f"argument {where!r}: {err.message}" if where else err.message)
+        return out
+
+    def _fast_ok(self, spec: ToolSpec, args: dict[str, Any], deferred: set[str]) -> bool:
+        shape = self._shape(spec)
+        if shape is None:
+            return False
+        types, required, closed = shape
+        if any(name not in args and name not in deferred for name in required):
+            return False
+        for key, value in args.items():
+            check = types.get(key)
+            if check is None:
+                if closed:
+                    return False
+            elif not check(value):
+                return False
+        return True
+
+    def _shape(self, spec: ToolSpec) -> tuple[dict[str, Any], set[str], bool] | None:
+        key = id(spec.input_schema)
+        if key not in self._simple:
+            self._simple[key] = _simple_shape(spec.input_schema)
+        return self._simple[key]
+
+    def _validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+        key = json.dumps(schema, sort_keys=True, default=str)
+        if key not in self._validators:
+            try:
+                Draft202012Validator.check_schema(schema)
+                self._validators[key] = Draft202012Validator(schema)
+            except SchemaError:
+                self._validators[key] = Draft202012Validator({"type": "object"})
+        return self._validators[key]
+
+
+def _simple_shape(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str], bool] | None:
+    """(type checks, required, closed) for a flat schema; None when jsonschema must decide."""
+    if not set(schema) <= SIMPLE_SCHEMA_KEYS or schema.get("type", "object") != "object":
+        return None
+    extra = schema.get("additionalProperties", True)
+    if not isinstance(extra, bool):
+        return None
+    types: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict) or not set(prop) <= SIMPLE_PROPERTY_KEYS:
+            return None
+        kind = prop.get("type")
+        if kind is None:
+            types[name] = lambda v: True
+        elif isinstance(kind, str) and kind in SIMPLE_TYPES:
+            types[name] = SIMPLE_TYPES[kind]
+        else:
+            return None
+    return types, set(schema.get("required") or []), not extra
+
+
+def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None
+             ) -> list[dict[str, Any]]:
+    """Every problem of `plan`, in step order; empty when it may run."""
+    specs, checker = Specs(lookup), checker or ArgumentChecker()
+    found: list[dict[str, Any]] = []
+    ids = {s.id for s in plan.steps}
+    refs = {s.id: names_in(s.arguments) for s in plan.steps}
+    seen: set[str] = set()
+    for step in plan.steps:
+        if step.id in seen:
+            found.append(_problem(step, f"step id {step.id!r} is used twice"))
+        seen.add(step.id)
+        found.extend(_problem(step, f"step {step.id!r} depends on unknown step {dep!r}")
+                     for dep in step.depends_on if dep not in ids)
+        if step.tool is not None:
+            found.extend(_tool_problems(step, specs, checker, bool(refs[step.id])))
+    cycle = find_cycle(plan)
+    if cycle:
+        found.append({"step": cycle[0], "steps": cycle,
+                      "message": "the steps form a cycle: " + " -> ".join(cycle + cycle[:1])})
+    else:
+        found.extend(_reference_problems(plan, refs))
+    return found
+
+
+def check(plan: Plan, lookup: Lookup) -> Plan:
+    """`plan` if it may run; else `PlanInvalid` with every problem."""
+    found = problems(plan, lookup)
+    if found:
+        raise PlanInvalid(found)
+    return plan
+
+
+def _problem(step: Step, message: str, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"step": step.id}
+    if step.line is not None:
+        out["line"] = step.line
+    if step.tool:
+        out["tool"] = step.tool
+    return out | extra | {"message": message}
+
+
+def _tool_problems(step: Step, specs: Specs, checker: ArgumentChecker, has_refs: bool
+                   ) -> list[dict[str, Any]]:
+    spec = specs.get(step.tool or "", step.provider)
+    if isinstance(spec, NotFound):
+        return [_problem(step, spec.message,
+                         suggestions=list(spec.details.get("suggestions") or []))]
+    if isinstance(spec, PraxisError):
+        return [_problem(step, spec.message)]
+    return [_problem(step, f"{step.tool}: {text}")
+            for text in checker.problems(spec, step.arguments, has_refs)]
+
+
+def find_cycle(plan: Plan) -> list[str]:
+    """The ids of one cycle (in order), or [] when the steps form a DAG."""
+    ids = {s.id for s in plan.steps}
+    deps = {s.id: [d for d in s.depends_on if d in ids] for s in plan.steps}
+    indegree = {i: len(d) for i, d in deps.items()}
+    users: dict[str, list[str]] = {i: [] for i in deps}
+    for step_id, ds in deps.items():
+        for dep in ds:
+            users[dep].append(step_id)
+    ready = deque(i for i, n in indegree.items() if n == 0)
+    while ready:
+        for user in users[ready.popleft()]:
+            indegree[user] -= 1
+            if indegree[user] == 0:
+                ready.append(user)
+    left = {i for i, n in indegree.items() if n > 0}
+    if not left:
+        return []
+    node, path = next(iter(sorted(left))), []
+    while node not in path:  # every node left has a dependency left: walk back until repeat
+        path.append(node)
+        node = next(d for d in deps[node] if d in left)
+    cycle = list(reversed(path[path.index(node):]))  # in run order: each waits for the last
+    first = cycle.index(min(cycle))
+    return cycle[first:] + cycle[:first]
+
+
+def _reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, Any]]:
+    producers: dict[str, list[str]] = {}
+    for step in plan.steps:
+        if step.output:
+            producers.setdefault(step.output, []).append(step.id)
+    by_id = {s.id: s for s in plan.steps}
+    found = []
+    for step in plan.steps:
+        names, bad = _names(step, refs[step.id])
+        if bad is not None:
+            found.append(bad)
+        for name in sorted(names):
+            if name not in producers:
+                found.append(_problem(step, f"${name} is not defined (no step has AS {name})"))
+            elif not _waits_for(step, set(producers[name]), by_id):
+                found.append(_problem(step, f"${name} is used before the step that defines it"))
+    return found
+
+
+def _names(step: Step, names: set[str]) -> tuple[set[str], dict[str, Any] | None]:
+    if step.condition is None:
+        return names, None
+    try:
+        return names | condition_names(step.condition), None
+    except DSLSyntaxError as exc:
+        return names, _problem(step, f"bad condition {step.condition!r}: {exc.message}")
+
+
+def _waits_for(step: Step, targets: set[str], by_id: dict[str, Step]) -> bool:
+    """Whether `step` runs after one of `targets` (directly, or through other steps)."""
+    if targets & set(step.depends_on):
+        return True
+    seen, queue = set(step.depends_on), deque(step.depends_on)
+    while queue:
+        node = by_id.get(queue.popleft())
+        for dep in node.depends_on if node else ():
+            if dep in targets:
+                return True
+            if dep not in seen:
+                seen.add(dep)
+                queue.append(dep)
+    return False

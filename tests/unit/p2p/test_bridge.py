@@ -1,0 +1,77 @@
+"""The asyncio <-> trio bridge: results, errors and cancellation cross both ways."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+import trio
+
+from praxis_sdk.errors import InvalidInput, Unavailable
+from praxis_sdk.p2p.bridge import TrioBridge
+
+
+async def serve_until_stopped(bridge: TrioBridge) -> None:
+    bridge.ready()
+    await bridge.wait_stop()
+
+
+async def test_calls_cross_both_ways_and_stop_is_bounded() -> None:
+    bridge = TrioBridge("test-bridge")
+    await bridge.start(serve_until_stopped, timeout=5)
+    assert bridge.running
+    main_thread = threading.get_ident()
+
+    async def in_trio(x: int) -> tuple[int, bool]:
+        await trio.sleep(0)
+        return x * 2, threading.get_ident() != main_thread
+
+    assert await bridge.call(in_trio, 21) == (42, True)
+
+    async def on_asyncio(text: str) -> str:
+        await asyncio.sleep(0)
+        assert threading.get_ident() == main_thread
+        return text.upper()
+
+    async def round_trip() -> str:
+        return await bridge.to_asyncio(on_asyncio, "hi")
+
+    assert await bridge.call(round_trip) == "HI"
+    await bridge.stop(timeout=5)
+    assert not bridge.running
+    with pytest.raises(Unavailable):
+        await bridge.call(in_trio, 1)
+
+
+async def test_errors_and_cancellation_propagate() -> None:
+    bridge = TrioBridge("test-bridge")
+    await bridge.start(serve_until_stopped, timeout=5)
+    cancelled = threading.Event()
+
+    async def fails() -> None:
+        raise InvalidInput("bad thing")
+
+    with pytest.raises(InvalidInput, match="bad thing"):
+        await bridge.call(fails)
+
+    async def forever() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            cancelled.set()
+
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(bridge.call(forever), 0.2)
+    await asyncio.wait_for(asyncio.to_thread(cancelled.wait, 5), 6)
+    assert cancelled.is_set()
+    await bridge.stop(timeout=5)
+
+
+async def test_start_failure_is_reported_not_hung() -> None:
+    async def broken(bridge: TrioBridge) -> None:
+        raise OSError("address already in use")
+
+    bridge = TrioBridge("test-bridge")
+    with pytest.raises(Unavailable, match="address already in use"):
+        await bridge.start(broken, timeout=5)

@@ -1,0 +1,94 @@
+"""json_formatter tool: validates and pretty-prints (or minifies) JSON.
+
+Arguments (env `name`/`NAME`, or PRAXIS_ARGS): `json_string` or `file_path`; `indent`
+(integer 0-8, default 2); `sort_keys` (boolean); `minify` (boolean); `output_path`
+(write the formatted JSON there too). Prints JSON; invalid input names line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+MAX_BYTES = 20 * 1024 * 1024
+TRUE = {"true", "1", "yes", "on"}
+
+
+def argument(name: str):
+    raw = os.environ.get("PRAXIS_ARGS")
+    if raw:
+        try:
+            args = json.loads(raw)
+        except ValueError:
+            args = {}
+        if isinstance(args, dict) and name in args:
+            return args[name]
+    return os.environ.get(name, os.environ.get(name.upper()))
+
+
+def flag(name: str) -> bool:
+    value = argument(name)
+    return value if isinstance(value, bool) else str(value or "").strip().lower() in TRUE
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"json_formatter: {message}", file=sys.stderr)
+    return code
+
+
+def read_source() -> tuple[str | None, str | None]:
+    """(text, error)."""
+    text, file_path = argument("json_string"), argument("file_path")
+    if file_path:
+        try:
+            if os.path.getsize(file_path) > MAX_BYTES:
+                return None, f"file {file_path!r} is larger than {MAX_BYTES} bytes"
+            with open(file_path, encoding="utf-8") as handle:
+                return handle.read(), None
+        except FileNotFoundError:
+            return None, f"file {file_path!r} not found"
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, f"file {file_path!r} cannot be read: {exc}"
+    if text is None:
+        return None, "give 'json_string' or 'file_path'"
+    if not isinstance(text, str):
+        return json.dumps(text), None
+    return text, None
+
+
+def main() -> int:
+    text, error = read_source()
+    if error:
+        return fail(error, 2)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return fail(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    indent = argument("indent")
+    try:
+        indent = 2 if indent in (None, "") else int(indent)
+    except (TypeError, ValueError):
+        return fail(f"'indent' must be a whole number, got {indent!r}", 2)
+    if not 0 <= indent <= 8:
+        return fail("'indent' must be between 0 and 8", 2)
+    if flag("minify"):
+        formatted = json.dumps(data, sort_keys=flag("sort_keys"), separators=(",", ":"))
+    else:
+        formatted = json.dumps(data, indent=indent, sort_keys=flag("sort_keys"),
+                               ensure_ascii=False)
+    result = {"valid": True, "type": type(data).__name__, "formatted": formatted}
+    output_path = argument("output_path")
+    if output_path:
+        try:
+            with open(output_path, "w", encoding="utf-8") as handle:
+                handle.write(formatted + "\n")
+        except OSError as exc:
+            return fail(f"cannot write {output_path!r}: {exc.strerror}")
+        result["output_path"] = output_path
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
