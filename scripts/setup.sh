@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Install what Praxis and its tests need on a fresh Debian machine (idempotent).
 #
-#   scripts/setup.sh          Python venv (.venv) with the pinned dependencies
-#   scripts/setup.sh --full   also Debian packages (bubblewrap, Docker, mmdebstrap ...),
+#   scripts/setup.sh          Python venv (.venv) with the pinned dependencies, bubblewrap
+#   scripts/setup.sh --full   also Debian packages for the tests (Docker, mmdebstrap ...),
 #                             the npm MCP server used by the tests, and a private Docker daemon
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=${1:-}
 say() { echo "[setup] $*" >&2; }
 
-pkgs=(libgmp-dev)   # fastecdsa, a libp2p dependency, builds against it
-[ "$full" = "--full" ] && pkgs+=(bubblewrap docker.io mmdebstrap iproute2)
+pkgs=(libgmp-dev bubblewrap)   # GMP: fastecdsa (libp2p) builds on it; bwrap: the tool sandbox
+[ "$full" = "--full" ] && pkgs+=(docker.io mmdebstrap iproute2)
 need=()
 for pkg in "${pkgs[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then

@@ -16,20 +16,40 @@ from praxis_sdk.api.server import HTTPServer
 from praxis_sdk.bus import EventBus
 from praxis_sdk.config import Settings, load_config
 from praxis_sdk.health import Component, overall
+from praxis_sdk.mcp.engine import RemoteMCPEngine
 from praxis_sdk.mcp.service import MCPService
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.service import P2PService
+from praxis_sdk.runner.service import WorkflowService
 from praxis_sdk.store import Store
 from praxis_sdk.tools.catalog import ToolCatalog
-from praxis_sdk.tools.contract import load_contracts, load_contracts_dir
-from praxis_sdk.tools.engines.resolve import EngineResolver
+from praxis_sdk.tools.contract import ToolContract, load_contracts, load_contracts_dir
+from praxis_sdk.tools.engines.resolve import EngineResolver, default_engines
 from praxis_sdk.tools.local import LocalToolProvider
 
 log = structlog.stdlib.get_logger(__name__)
 
 STOP_TIMEOUT_S = 8.0
 CRITICAL = {"store", "http"}
+
+
+def load_tool_contracts(config: Settings) -> list[ToolContract]:
+    """The node's own contracts: `agent.tools`, then `agent.tools_dir/*/contract.yaml`.
+
+    Relative mount sources `./shared` and `./tools` mean the agent's shared and tools
+    folders; other relative sources are taken from the working directory.
+    """
+    agent = config.agent
+    contracts = load_contracts(agent.tools)
+    if agent.tools_dir and Path(agent.tools_dir).is_dir():
+        contracts += load_contracts_dir(agent.tools_dir)
+    roots = {"shared": Path(agent.shared_dir).resolve()}
+    if agent.tools_dir:
+        roots["tools"] = Path(agent.tools_dir).resolve()
+    for contract in contracts:
+        contract.rebase_mounts(roots, Path.cwd())
+    return contracts
 
 
 class Agent:
@@ -50,7 +70,7 @@ class Agent:
         )
         self.local_tools = self._local_tools()
         self.catalog.add_provider(self.local_tools)
-        self.components: list[Component] = [self.store]
+        self.components: list[Component] = [self.store, self.remote_mcp]
         self.mcp: MCPService | None = None
         if self.config.mcp.enabled:
             self.mcp = MCPService(self.config, self.catalog, self.bus, self.metrics)
@@ -65,6 +85,10 @@ class Agent:
             self.components.append(self.p2p)
             self.services.p2p = self.p2p
             self.catalog.on_change(self.p2p.notify_tools_changed)
+        self.workflows = WorkflowService(catalog=self.catalog, bus=self.bus, store=self.store,
+                                         config=self.config)
+        self.services.runner = self.workflows
+        self.components.append(self.workflows)  # stopped early: cancels runs still going
         self.app = create_app(self.services)
         self.http: HTTPServer | None = None
         if serve_http:
@@ -74,12 +98,12 @@ class Agent:
         self._running: list[Component] = []
 
     def _local_tools(self) -> LocalToolProvider:
-        agent = self.config.agent
-        contracts = load_contracts(agent.tools)
-        if agent.tools_dir and Path(agent.tools_dir).is_dir():
-            contracts += load_contracts_dir(agent.tools_dir)
-        resolver = EngineResolver(self.config.execution, base_dir=Path.cwd())
-        return LocalToolProvider(agent.name, resolver, contracts)
+        contracts = load_tool_contracts(self.config)
+        self.remote_mcp = RemoteMCPEngine(self.config.mcp.limits)
+        engines = {**default_engines(self.config.execution, Path.cwd()),
+                   self.remote_mcp.name: self.remote_mcp}
+        resolver = EngineResolver(self.config.execution, base_dir=Path.cwd(), engines=engines)
+        return LocalToolProvider(self.name, resolver, contracts)
 
     def _p2p(self) -> P2PService:
         async def invoke_for_peer(name: str, arguments: dict[str, Any]) -> Any:
@@ -95,7 +119,7 @@ class Agent:
             publish=self.bus.publish,
             on_provider_added=self.catalog.add_provider,
             on_provider_removed=self.catalog.remove_provider,
-            endpoints=self._endpoints(),
+            endpoints=self._endpoints,
             registry=self.metrics.registry,
         )
 
@@ -184,10 +208,11 @@ class Agent:
 
     # ---------------------------------------------------------------- reports
 
-    def health(self) -> dict[str, Any]:
+    async def health(self) -> dict[str, Any]:
         """`/health`: the node's status from each component's."""
         parts = {c.name: c.health() for c in [*self.components, *([self.http] if self.http
                                                                      else [])]}
+        parts["tools"] = await self._tools_health()
         return {
             "status": overall(parts, CRITICAL) if self.started_at else "unhealthy",
             "agent": self.name,
@@ -196,6 +221,12 @@ class Agent:
             "peer_id": self.p2p.peer_id or None if self.p2p else None,
             "components": parts,
         }
+
+    async def _tools_health(self) -> dict[str, Any]:
+        engines = await self.local_tools.resolver.health()
+        runnable = [name for name, e in engines.items() if e["available"] and name != "python"]
+        return {"status": "healthy" if runnable else "degraded",
+                "tools": len(self.catalog.specs()), "engines": engines}
 
     def card(self) -> dict[str, Any]:
         """The node's P2P card (INTERFACES 5), also served at `/agent/card`."""

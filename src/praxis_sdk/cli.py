@@ -68,10 +68,40 @@ def run(
         pass
 
 
+@app.command("mcp-stdio")
+def mcp_stdio(config: ConfigOpt = None, strict: StrictOpt = False) -> None:
+    """Serve the node's tool catalog over MCP on stdin/stdout (desktop MCP clients).
+
+    The node runs without its HTTP server; stdout carries only the protocol, logs go to
+    stderr.
+    """
+    from praxis_sdk.agent import Agent
+    from praxis_sdk.logging import configure_logging
+    from praxis_sdk.mcp.stdio import run_stdio
+
+    settings = load(config, strict)
+    configure_logging(settings.logging, agent=settings.agent.name)
+    try:
+        run_stdio(Agent(settings, serve_http=False), version=settings.agent.version)
+    except PraxisError as exc:
+        fail(exc.message)
+    except KeyboardInterrupt:
+        pass
+
+
 @app.command("validate-config")
 def validate_config(config: ConfigOpt = None, strict: StrictOpt = False) -> None:
-    """Print the resolved config (secrets masked) or every error in it."""
-    typer.echo(load(config, strict).to_yaml(), nl=False)
+    """Print the resolved config (secrets masked) or every error in it, tools included."""
+    from praxis_sdk.agent import load_tool_contracts
+
+    settings = load(config, strict)
+    try:
+        contracts = load_tool_contracts(settings)
+    except PraxisError as exc:
+        fail(exc.message, 2)
+    typer.echo(settings.to_yaml(), nl=False)
+    typer.echo(f"# {len(contracts)} tool contracts: "
+               + ", ".join(c.name for c in contracts), err=True)
 
 
 @app.command("init-config")
@@ -85,6 +115,44 @@ def init_config(
     text = resources.files("praxis_sdk").joinpath("starter.yaml").read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def dsl(
+    script: Annotated[str | None, typer.Argument(help="DSL text, e.g. 'CALL calculator 1+1'")
+                      ] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the script from a file"
+                                              )] = None,
+    url: Annotated[str, typer.Option(envvar="PRAXIS_URL", help="The agent's HTTP base URL")
+                   ] = "http://127.0.0.1:8000",
+    token: Annotated[str | None, typer.Option(envvar="PRAXIS_TOKEN", help="Bearer token")
+                     ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the result")] = 600.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+) -> None:
+    """Run a DSL script on a running agent, showing live progress, then the results."""
+    import json
+
+    from praxis_sdk.runner.remote import failure_message, run_remote
+    from praxis_sdk.runner.report import result_lines
+
+    if (script is None) == (file is None):
+        fail("give a script as an argument or with -f FILE (one of the two)", 2)
+    try:
+        text = file.read_text(encoding="utf-8") if file is not None else str(script)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}", 2)
+    try:
+        result = run_remote(url, text, token=token, timeout=timeout,
+                            emit=lambda line: typer.echo(line, err=True))
+    except PraxisError as exc:
+        fail(exc.message)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    elif result.get("result") is not None:
+        typer.echo("\n".join(result_lines(result["result"])))
+    if not result.get("success"):
+        fail(failure_message(result))
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """json_formatter tool: validates and pretty-prints (or minifies) JSON.
 
-Arguments (env `name`/`NAME`, or PRAXIS_ARGS): `json_string` or `file_path`; `indent`
+Arguments (env `name`/`NAME`, or PRAXIS_ARGS): `json_data` or `file_path`; `indent`
 (integer 0-8, default 2); `sort_keys` (boolean); `minify` (boolean); `output_path`
 (write the formatted JSON there too). Prints JSON; invalid input names line and column.
 """
@@ -39,7 +39,7 @@ def fail(message: str, code: int = 1) -> int:
 
 def read_source() -> tuple[str | None, str | None]:
     """(text, error)."""
-    text, file_path = argument("json_string"), argument("file_path")
+    text, file_path = argument("json_data"), argument("file_path")
     if file_path:
         try:
             if os.path.getsize(file_path) > MAX_BYTES:
@@ -51,7 +51,7 @@ def read_source() -> tuple[str | None, str | None]:
         except (OSError, UnicodeDecodeError) as exc:
             return None, f"file {file_path!r} cannot be read: {exc}"
     if text is None:
-        return None, "give 'json_string' or 'file_path'"
+        return None, "give 'json_data' or 'file_path'"
     if not isinstance(text, str):
         return json.dumps(text), None
     return text, None

@@ -1,7 +1,7 @@
 """text_analyzer tool: statistics of a text: words, sentences, paragraphs, frequent words,
 average lengths, lexical diversity and reading time.
 
-Arguments (env `name`/`NAME`, or PRAXIS_ARGS): `text` or `file_path`; `top` (integer,
+Arguments (env `name`/`NAME`, or PRAXIS_ARGS): `text` or `file_path` (alias `input_file`); `top` (integer,
 default 10). Prints JSON.
 """
 
@@ -63,7 +63,7 @@ def analyze(text: str, top: int) -> dict:
 
 
 def main() -> int:
-    text, file_path = argument("text"), argument("file_path")
+    text, file_path = argument("text"), argument("file_path") or argument("input_file")
     if file_path:
         try:
             if os.path.getsize(file_path) > MAX_BYTES:

@@ -25,7 +25,7 @@ class HealthReport(BaseModel):
 @router.get("/health", response_model=HealthReport)
 async def health(services: Services = Depends(get_services)) -> JSONResponse:
     """The node's status and each component's; 503 when unhealthy."""
-    report = services.health()
+    report = await services.health()
     return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
 
 

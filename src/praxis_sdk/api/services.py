@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +26,7 @@ class Services:
     store: Store
     metrics: Metrics
     catalog: ToolCatalog
-    health: Callable[[], dict[str, Any]]
+    health: Callable[[], Awaitable[dict[str, Any]]]
     card: Callable[[], dict[str, Any]]
     runner: Any = None
     p2p: Any = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,9 +216,18 @@ def mount(app: Any, handle: MCPHttpMount) -> None:
 
 
 async def serve_stdio(
-    list_tools: ListTools, invoke: Invoke, *, name: str = "praxis-agent", version: str = ""
+    list_tools: ListTools,
+    invoke: Invoke,
+    *,
+    name: str = "praxis-agent",
+    version: str = "",
+    context: AbstractAsyncContextManager[Any] | None = None,
 ) -> None:
-    """Serve the catalog on stdin/stdout until the client closes (`praxis-agent mcp-stdio`)."""
+    """Serve the catalog on stdin/stdout until the client closes (`praxis-agent mcp-stdio`).
+
+    `context` (e.g. the agent) is entered after stdin/stdout are claimed for the
+    protocol, so nothing it starts can write to the wire or read the client's input.
+    """
     server = build_server(list_tools, invoke, name=name, version=version)
-    async with stdio_server() as (read_stream, write_stream):
+    async with stdio_server() as (read_stream, write_stream), context or nullcontext():
         await server.run(read_stream, write_stream, server.create_initialization_options())

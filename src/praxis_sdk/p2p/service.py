@@ -58,7 +58,7 @@ class P2PService:
         publish: Callable[[str, dict[str, Any]], None] | None = None,
         on_provider_added: ProviderCallback | None = None,
         on_provider_removed: ProviderCallback | None = None,
-        endpoints: dict[str, str] | None = None,
+        endpoints: dict[str, str] | Callable[[], dict[str, str]] | None = None,
         http_base_url: str | None = None,
         registry: CollectorRegistry | None = None,
     ) -> None:
@@ -71,9 +71,8 @@ class P2PService:
         self._publish = publish
         self._on_added = on_provider_added
         self._on_removed = on_provider_removed
-        self.endpoints = dict(endpoints or {})
-        if http_base_url and "http" not in self.endpoints:
-            self.endpoints["http"] = http_base_url
+        self._endpoints = endpoints
+        self._http_base_url = http_base_url
         self.metrics = P2PMetrics(registry)
         self.peer_table = PeerTable()
         self.providers: dict[str, PeerToolProvider] = {}
@@ -99,7 +98,7 @@ class P2PService:
             return
         key_pair = await asyncio.to_thread(
             identity.load_or_create, self.config.keystore_path, self.agent_name)
-        hooks = NodeHooks(own_card=lambda: self._card, handle_tool=self._handle_tool,
+        hooks = NodeHooks(own_card=self._own_card, handle_tool=self._handle_tool,
                           handle_a2a=self._handle_a2a, card_received=self._card_received,
                           peer_state=self._peer_state)
         self._node = P2PNode(config=self.config, key_pair=key_pair, bridge=self._bridge,
@@ -153,7 +152,25 @@ class P2PService:
 
     def card(self) -> dict[str, Any]:
         """Our own card (`GET /agent/card`)."""
-        return dict(self._card)
+        return self._own_card()
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Our HTTP, A2A and MCP URLs (asked for each time: the HTTP port may be known late)."""
+        found = self._endpoints() if callable(self._endpoints) else self._endpoints
+        out = dict(found or {})
+        if self._http_base_url and "http" not in out:
+            out["http"] = self._http_base_url
+        return out
+
+    def _own_card(self) -> dict[str, Any]:
+        """The card we send: cached tools, current endpoints and peer id."""
+        card = dict(self._card)
+        card["peerId"] = self.peer_id
+        endpoints = self.endpoints
+        if endpoints:
+            card["endpoints"] = endpoints
+        return card
 
     # ---- outgoing --------------------------------------------------------------------
 

@@ -47,13 +47,13 @@ def plan_from_graph(graph: Any, lookup: Lookup | None = None) -> Plan:
     steps = [s for i, n in enumerate(graph["nodes"]) if (s := _step(n, i, problems))]
     _edges(graph.get("edges") or [], steps, problems)
     _reference_edges(steps)
+    plan = Plan(steps=steps, source="graph")
+    if lookup is not None:  # what the good nodes get wrong too, so that all is listed at once
+        from praxis_sdk.runner.validate import problems as plan_problems
+
+        problems += plan_problems(plan, lookup)
     if problems:
         raise PlanInvalid(problems)
-    plan = Plan(steps=steps, source="graph")
-    if lookup is not None:
-        from praxis_sdk.runner.validate import check
-
-        check(plan, lookup)
     return plan
 
 

@@ -180,6 +180,19 @@ class ToolContract(BaseModel):
             expose=self.expose,
         )
 
+    def rebase_mounts(self, roots: Mapping[str, Path], base: Path) -> None:
+        """Make relative mount sources absolute: a source naming a known root (`./shared`,
+        `./tools`) becomes that folder of the agent; any other is taken from `base`."""
+        rebased = {}
+        for source, target in self.engine_spec.mounts.items():
+            path = Path(source).expanduser()
+            if not path.is_absolute():
+                key = path.as_posix().removeprefix("./").split("/", 1)
+                root = roots.get(key[0])
+                path = (root / key[1] if len(key) > 1 else root) if root else base / path
+            rebased[str(path)] = target
+        self.engine_spec.mounts = rebased
+
     def with_defaults(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments with declared defaults filled in for parameters not given."""
         merged = {p.name: p.default for p in self.params if p.default is not None}

@@ -49,14 +49,14 @@ async def test_text_analyzer(engine: Engine, workspace: Path) -> None:
 
 
 async def test_json_formatter_writes_output(engine: Engine, workspace: Path) -> None:
-    arguments = {"json_string": '{"b": 1, "a": [1, 2]}', "sort_keys": True, "indent": 1,
+    arguments = {"json_data": '{"b": 1, "a": [1, 2]}', "sort_keys": True, "indent": 1,
                  "output_path": "pretty.json"}
     result = await run(engine, workspace, "json_formatter", arguments)
     assert result.ok, result.error
     expected = json.dumps({"a": [1, 2], "b": 1}, indent=1, sort_keys=True)
     assert result.structured["formatted"] == expected
     assert (workspace / "shared" / "pretty.json").read_text() == expected + "\n"
-    bad = await run(engine, workspace, "json_formatter", {"json_string": '{"a": }'})
+    bad = await run(engine, workspace, "json_formatter", {"json_data": '{"a": }'})
     assert not bad.ok and "invalid JSON at line 1 column 7" in bad.error.message
 
 

@@ -65,7 +65,7 @@ class EngineResolver:
         kind = self.kind(contract)
         if kind in CONTAINER_KINDS:
             return list(self.execution.engines)
-        if kind == "remote-mcp":
+        if kind == "remote-mcp" and kind not in self.engines:
             raise Unavailable(
                 f"tool {contract.name!r} is a remote-mcp contract; the MCP provider serves it"
             )

@@ -1,0 +1,248 @@
+"""`WorkflowService`: the node's one executor, with runs tied to tasks in the store.
+
+DSL scripts and drawn graphs become Plans, checked before anything runs; each run gets a
+task (`kind` "dsl" or "workflow") that moves submitted -> working -> completed, failed or
+canceled and holds the run id and, at the end, the run's summary with every step's
+ToolResult. Each task change is published as `taskStatusUpdate {taskId, state}`.
+
+Wiring (agent.py): `WorkflowService(catalog=..., bus=..., store=..., config=config)`;
+put it in `services.runner` and in the components (its `stop` cancels active runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from typing import Any
+
+from praxis_sdk.bus import EventBus
+from praxis_sdk.config import Settings
+from praxis_sdk.errors import Busy, Conflict, InvalidInput, NotFound, Unavailable
+from praxis_sdk.runner.compile import compile_dsl
+from praxis_sdk.runner.executor import Executor
+from praxis_sdk.runner.graph import plan_from_graph
+from praxis_sdk.runner.plan import Plan
+from praxis_sdk.runner.state import RunState
+from praxis_sdk.store import Store, Task
+from praxis_sdk.tools.catalog import ToolCatalog
+from praxis_sdk.tools.result import ToolResult
+
+TASK_STATES = {"completed": "completed", "failed": "failed", "cancelled": "canceled"}
+DEFAULT_WAIT_S = 600.0
+
+
+def llm_missing(config: Settings) -> Unavailable:
+    """The error for a plain-language request on a node without an LLM planner."""
+    if config.llm.enabled:
+        message = ("plain-language requests need the LLM planner, which this node does not "
+                   "run yet; send a DSL script instead ({\"dsl\": \"CALL tool --arg value\"})")
+    else:
+        message = ("plain-language requests need an LLM: configure the llm section "
+                   "(llm.enabled: true, llm.api_key or OPENAI_API_KEY, and llm.base_url for "
+                   "any OpenAI-compatible server such as Ollama); DSL scripts work without one "
+                   "({\"dsl\": \"CALL tool --arg value\"})")
+    return Unavailable(message, details={"llm_enabled": config.llm.enabled,
+                                         "hint": "use the dsl field, or configure llm"})
+
+
+def run_from_data(data: dict[str, Any]) -> RunState:
+    """A stored run; a run failed at start-up holds its reason as plain text."""
+    if isinstance(data.get("error"), str):
+        data = {**data, "error": {"code": "interrupted", "message": data["error"],
+                                  "details": {}}}
+    return RunState.model_validate(data)
+
+
+def run_result(state: RunState) -> dict[str, Any]:
+    """A task's result: the run summary plus every step with its ToolResult."""
+    steps = {}
+    for step in state.plan.steps:
+        node = state.nodes.get(step.id)
+        if node is None:
+            continue
+        steps[step.id] = {
+            "tool": step.tool, "provider": step.provider, "output": step.output,
+            "status": node.status, "attempts": node.attempts, "error": node.error,
+            "result": node.result.model_dump(mode="json") if node.result else None,
+        }
+    return {"run_id": state.id, **state.summary(), "steps": steps}
+
+
+class WorkflowService:
+    """Compiles, runs, cancels and reports workflow runs; bounded by `max_active_runs`."""
+
+    name = "workflows"
+
+    def __init__(self, *, catalog: ToolCatalog, bus: EventBus, store: Store,
+                 config: Settings, max_active_runs: int | None = None) -> None:
+        self.catalog = catalog
+        self.bus = bus
+        self.store = store
+        self.config = config
+        execution = config.execution
+        self.max_script_bytes = execution.max_script_bytes
+        self.max_active_runs = max_active_runs or max(16, 4 * execution.max_concurrent)
+        self.executor = Executor(self._invoke, publish=bus.publish, save=self._save,
+                                 max_parallel=execution.max_concurrent)
+        self._task_of: dict[str, str] = {}
+        self._watchers: dict[str, asyncio.Task[Task]] = {}
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self.executor.aclose(timeout=5.0)
+        watchers = list(self._watchers.values())
+        if watchers:
+            await asyncio.wait(watchers, timeout=5.0)
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "healthy", "active_runs": len(self.executor.active()),
+                "max_active_runs": self.max_active_runs}
+
+    # ---------------------------------------------------------------- plans
+
+    def compile(self, text: str) -> Plan:
+        """A checked plan of a DSL script (`InvalidInput` listing every problem)."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("the DSL script is empty",
+                               details={"problems": [{"message": "the DSL script is empty"}]})
+        return compile_dsl(text, self.catalog.lookup, max_bytes=self.max_script_bytes)
+
+    def plan_graph(self, graph: dict[str, Any]) -> Plan:
+        """A checked plan of a drawn graph `{nodes, edges}`."""
+        return plan_from_graph(graph, self.catalog.lookup)
+
+    # ---------------------------------------------------------------- running
+
+    async def execute_dsl(self, text: str, *, wait: bool = True,
+                          wait_s: float = DEFAULT_WAIT_S) -> Task:
+        """Run a script as a task; with `wait`, return it finished (or as it is at `wait_s`)."""
+        return await self.launch(self.compile(text), kind="dsl", input={"dsl": text},
+                                 wait=wait, wait_s=wait_s)
+
+    async def run_graph(self, graph: dict[str, Any], *, run_id: str | None = None,
+                        wait: bool = False, wait_s: float = DEFAULT_WAIT_S) -> Task:
+        """Run a drawn graph as a task (kind "workflow")."""
+        return await self.launch(self.plan_graph(graph), kind="workflow",
+                                 input={"nodes": graph.get("nodes"),
+                                        "edges": graph.get("edges") or []},
+                                 run_id=run_id, wait=wait, wait_s=wait_s)
+
+    async def launch(self, plan: Plan, *, kind: str, input: Any, run_id: str | None = None,
+                     wait: bool = False, wait_s: float = DEFAULT_WAIT_S) -> Task:
+        """Start `plan` under a new task; `Busy` when too many runs are active."""
+        active = len(self.executor.active())
+        if active >= self.max_active_runs:
+            raise Busy(f"{active} workflow runs are active (limit {self.max_active_runs}); "
+                       "try again when some have finished",
+                       details={"active": active, "limit": self.max_active_runs})
+        run_id = run_id or uuid.uuid4().hex
+        live = self.executor.get(run_id)
+        if live is not None and not live.finished:
+            raise Conflict(f"workflow {run_id!r} is running; wait for it or use another id")
+        task = await self.store.create_task(kind, input, meta={"run_id": run_id})
+        self._task_event(task)
+        self._task_of[run_id] = task.id
+        try:
+            await self.executor.start(plan, run_id)
+        except Exception as exc:
+            await self._set_task(task.id, "failed", error={"code": "internal",
+                                                           "message": str(exc)})
+            raise
+        task = await self._set_task(task.id, "working")
+        watcher = asyncio.create_task(self._settle(run_id, task.id), name=f"task-{task.id}")
+        self._watchers[run_id] = watcher
+        watcher.add_done_callback(lambda _: self._watchers.pop(run_id, None))
+        if not wait:
+            return task
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_s):
+                return await asyncio.shield(watcher)
+        return await self.store.get_task(task.id)
+
+    async def _settle(self, run_id: str, task_id: str) -> Task:
+        state = await self.executor.wait(run_id)
+        task_state = TASK_STATES.get(state.status, "failed")
+        try:
+            return await self._set_task(task_id, task_state, result=run_result(state),
+                                        error=state.error)
+        finally:
+            self._task_of.pop(run_id, None)
+
+    async def cancel(self, run_id: str) -> RunState:
+        """Cancel a running workflow (its task becomes canceled); 409 if it has finished."""
+        live = self.executor.get(run_id)
+        if live is None:
+            stored = await self.get_run(run_id)
+            raise Conflict(f"workflow {run_id!r} is {stored.status}; only running workflows "
+                           "can be cancelled", details={"status": stored.status})
+        if live.finished:
+            raise Conflict(f"workflow {run_id!r} is {live.status}; only running workflows "
+                           "can be cancelled", details={"status": live.status})
+        state = await self.executor.cancel(run_id)
+        watcher = self._watchers.get(run_id)
+        if watcher is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5.0):
+                    await asyncio.shield(watcher)
+        return state
+
+    async def wait(self, run_id: str, timeout: float) -> RunState:
+        """The run once it has finished (`TimeoutError` after `timeout`)."""
+        if self.executor.get(run_id) is None:
+            return await self.get_run(run_id)
+        return await self.executor.wait(run_id, timeout)
+
+    # ---------------------------------------------------------------- reports
+
+    async def get_run(self, run_id: str) -> RunState:
+        """Live state while the executor knows the run, else what the store kept."""
+        live = self.executor.get(run_id)
+        if live is not None:
+            return live
+        try:
+            return run_from_data(await self.store.get_run(run_id))
+        except NotFound:
+            raise NotFound(f"no workflow run {run_id!r}") from None
+
+    async def task_id(self, run_id: str) -> str | None:
+        if run_id in self._task_of:
+            return self._task_of[run_id]
+        with contextlib.suppress(NotFound):
+            return (await self.store.get_run(run_id)).get("task_id")
+        return None
+
+    async def list_runs(self, *, limit: int = 50, offset: int = 0
+                        ) -> list[tuple[RunState, str | None]]:
+        """Runs newest first (live state for active ones), each with its task id."""
+        out = []
+        for data in await self.store.list_runs(limit=limit, offset=offset):
+            live = self.executor.get(str(data.get("id")))
+            out.append((live or run_from_data(data), data.get("task_id")))
+        return out
+
+    # ---------------------------------------------------------------- adapters
+
+    async def _invoke(self, tool: str, arguments: dict[str, Any], provider: str | None,
+                      timeout: float | None) -> ToolResult:
+        return await self.catalog.invoke(tool, arguments, provider=provider, timeout=timeout,
+                                         caller="workflow")
+
+    async def _save(self, state: RunState) -> None:
+        task_id = self._task_of.get(state.id)
+        data = state.model_dump(mode="json") | {"task_id": task_id}
+        await self.store.save_run(state.id, data, task_id=task_id)
+
+    async def _set_task(self, task_id: str, state: str, **fields: Any) -> Task:
+        task = await self.store.update_task(task_id, state=state, **fields)
+        self._task_event(task)
+        return task
+
+    def _task_event(self, task: Task) -> None:
+        self.bus.publish("taskStatusUpdate", {"taskId": task.id, "state": task.state,
+                                              "kind": task.kind,
+                                              "runId": (task.meta or {}).get("run_id")})
