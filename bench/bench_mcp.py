@@ -1,13 +1,16 @@
-"""MCP `tools/call` throughput: the node's MCP server vs a bare `mcp` SDK server.
+"""MCP `tools/call` throughput: a full agent's `/mcp` vs a bare `mcp` SDK server.
 
-Both serve the same trivial tool (`echo`) over Streamable HTTP under uvicorn, each in its
-own process; one official `mcp` client drives both with the same concurrency. Prints JSON
-with requests/s of each and the ratio ours / bare (target >= 0.8).
+Both serve the same trivial tool (`echo`, the function `tests.support.echo_tool:echo`) over
+Streamable HTTP, each in its own process: ours is a whole `praxis-agent run` node (store,
+catalog, events, metrics, auth middleware) with the function as an `engine: python`
+contract; the bare one is an `MCPServer` under uvicorn. One official `mcp` client drives
+both with the same concurrency. Prints JSON with requests/s of each and the ratio
+ours / bare (target >= 0.8).
 
-    python bench/bench_mcp.py [--ours-url URL] [--bare-url URL] [--seconds 5] [--concurrency 8]
+    python bench/bench_mcp.py [--ours-url URL] [--bare-url URL] [--seconds 3] [--concurrency 8]
 
-Without `--ours-url` the node server (praxis_sdk.mcp.server mounted in a FastAPI app, as
-the agent mounts it) is started here; without `--bare-url` so is the bare SDK server.
+Without `--ours-url` an agent is started here (in a temporary folder); without
+`--bare-url` so is the bare SDK server.
 """
 
 from __future__ import annotations
@@ -20,53 +23,36 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TOOL = "echo"
+ENTRYPOINT = "tests.support.echo_tool:echo"
 ARGS = {"text": "ping"}
 
 
-# Servers (run in child processes with --serve)
+# Servers (run in child processes)
 
 
-def ours_app() -> Any:
-    from collections.abc import AsyncIterator
-    from contextlib import asynccontextmanager
-
-    from fastapi import FastAPI
-
-    from praxis_sdk.mcp.server import http_mount, mount
-    from praxis_sdk.tools.result import ToolResult
-    from praxis_sdk.tools.spec import ToolSpec
-
-    specs = [ToolSpec(name=TOOL, description="Echo text", input_schema={
-        "type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]})]
-
-    async def invoke(name: str, arguments: dict[str, Any]) -> ToolResult:
-        return ToolResult.from_output(tool=name, provider="bench", engine="python",
-                                      output=str(arguments.get("text", "")), duration_ms=0.0)
-
-    handle = http_mount(lambda: specs, invoke, allowed_hosts=["*"])
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with handle.lifespan():
-            yield
-
-    app = FastAPI(lifespan=lifespan)
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    mount(app, handle)
-    return app
+def agent_config(home: Path, port: int, token: str | None) -> dict[str, Any]:
+    """A node with one python tool, no P2P, quiet logs; everything else as deployed."""
+    return {
+        "agent": {"name": "bench-agent", "shared_dir": str(home / "shared"),
+                  "tools": [{"name": TOOL, "engine": "python",
+                             "engineSpec": {"entrypoint": ENTRYPOINT}}]},
+        "http": {"host": "127.0.0.1", "port": port,
+                 **({"auth_token": token} if token else {})},
+        "p2p": {"enabled": False},
+        "storage": {"data_dir": str(home / "data")},
+        "logging": {"level": "warning", "format": "json"},
+    }
 
 
 def bare_app() -> Any:
@@ -74,12 +60,10 @@ def bare_app() -> Any:
     from starlette.requests import Request
     from starlette.responses import JSONResponse
 
-    server = MCPServer("bare")
+    from tests.support.echo_tool import echo
 
-    @server.tool(name=TOOL, structured_output=False)
-    def echo(text: str) -> str:
-        """Echo text."""
-        return text
+    server = MCPServer("bare")
+    server.tool(name=TOOL, structured_output=False)(echo)
 
     @server.custom_route("/health", methods=["GET"])
     async def health(request: Request) -> JSONResponse:
@@ -88,11 +72,10 @@ def bare_app() -> Any:
     return server.streamable_http_app(json_response=True, host="0.0.0.0")
 
 
-def serve(kind: str, port: int) -> None:
+def serve_bare(port: int) -> None:
     import uvicorn
 
-    app = ours_app() if kind == "ours" else bare_app()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def cpu_seconds(pid: int | None) -> float | None:
@@ -110,34 +93,51 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def spawn(kind: str, timeout: float = 30.0) -> Any:
-    port = free_port()
+def child_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{kind} server exited with {proc.returncode}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{kind} server did not start within {timeout}s")
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp", proc.pid
-    finally:
-        proc.terminate()
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO / "src"), str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+@contextmanager
+def spawn(kind: str, token: str | None = None, timeout: float = 30.0) -> Any:
+    """Start `ours` (an agent process) or `bare`; yields (MCP URL, pid)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-mcp-") as tmp:
+        home = Path(tmp)
+        if kind == "ours":
+            config = home / "agent.yaml"
+            config.write_text(yaml.safe_dump(agent_config(home, port, token)))
+            cmd = [sys.executable, "-m", "praxis_sdk", "run", "-c", str(config)]
+        else:
+            cmd = [sys.executable, __file__, "--serve", "bare", "--port", str(port)]
+        proc = subprocess.Popen(cmd, cwd=home, env=child_env(), stdout=subprocess.DEVNULL)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            wait_healthy(proc, kind, port, timeout)
+            yield f"http://127.0.0.1:{port}/mcp", proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], kind: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{kind} server did not start within {timeout}s")
+        time.sleep(0.1)
 
 
 # Client
@@ -190,10 +190,11 @@ async def measure(url: str, seconds: float, concurrency: int, mode: str,
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     with ExitStack() as stack:
+        token = args.token or ("bench-token" if not args.ours_url else None)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         ours_url, ours_pid = (args.ours_url, None) if args.ours_url else stack.enter_context(
-            spawn("ours"))
+            spawn("ours", token))
         bare_url, bare_pid = (args.bare_url, None) if args.bare_url else stack.enter_context(
             spawn("bare"))
         rounds: dict[str, list[dict[str, Any]]] = {"ours": [], "bare": []}
@@ -218,9 +219,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "ours": summary["ours"],
         "bare": summary["bare"],
         "ratio": round(ratio, 3),
+        # Load-independent view: bare's server CPU per call / ours (1.0 = same cost).
+        "cpu_ratio": _cpu_ratio(summary),
         "target_ratio": 0.8,
         "meets_target": ratio >= 0.8,
     }
+
+
+def _cpu_ratio(summary: dict[str, dict[str, Any]]) -> float | None:
+    ours, bare = (summary[k]["server_cpu_ms_per_call"] for k in ("ours", "bare"))
+    return round(bare / ours, 3) if ours and bare else None
 
 
 def _median_cpu(runs: list[dict[str, Any]]) -> float | None:
@@ -235,15 +243,15 @@ def main() -> None:
     parser.add_argument("--token", help="bearer token for --ours-url")
     parser.add_argument("--tool", default=TOOL, help="tool called on ours (bare: echo)")
     parser.add_argument("--arguments", default=json.dumps(ARGS), help="JSON arguments for --tool")
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds (median)")
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds (median)")
     parser.add_argument("--mode", default="auto", help="mcp.Client mode: auto or legacy")
-    parser.add_argument("--serve", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port)
+        serve_bare(args.port)
         return
     print(json.dumps(asyncio.run(run(args)), indent=2))
 

@@ -6,8 +6,9 @@
   run directly with the same interpreter (ratio; target <= 1.5);
 - docker: p50 of the same tool through the docker engine (target <= 800 ms), when a
   daemon answers at --docker-host / DOCKER_HOST;
-- http (with --agent-url): p50 of `POST /tools/{name}/invoke` on a running agent that
-  has the tool, compared with the same direct run.
+- http: p50 of `POST /tools/{name}/invoke` (sandbox engine) on an agent process this
+  script starts (or on --agent-url, an agent that serves `bench_echo`), compared with the
+  same direct run (target ratio <= 1.5).
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 from praxis_sdk.config import ExecutionConfig  # noqa: E402
 from praxis_sdk.tools.contract import parse_contract  # noqa: E402
 from praxis_sdk.tools.engines import DockerEngine, Engine, SandboxEngine  # noqa: E402
 from praxis_sdk.tools.engines.sandbox import system_python  # noqa: E402
+from tests.support.agents import agent_config, start_agent  # noqa: E402
 
 TOOL = 'import json, os\nprint(json.dumps({"echo": os.environ.get("TEXT", "")}))\n'
 NAME = "bench_echo"
@@ -120,10 +123,25 @@ async def main() -> None:
         report["docker"]["target_p50_ms"] = 800
     else:
         report["docker"] = {"skipped": docker.reason}
-    if args.agent_url:
-        http = await over_http(args.agent_url, args.runs)
-        http["ratio_vs_direct"] = round(http["p50_ms"] / base["p50_ms"], 2)
-        report["http_invoke"] = http
+    agent = None
+    url = args.agent_url
+    if url is None:
+        bench_contract = contract().model_dump(by_alias=True, exclude_none=True)
+        bench_contract["engine"] = "sandbox"
+        bench_contract["engineSpec"]["mounts"] = {str(root / "shared"): "/shared",
+                                                  str(root / "tools"): "/tools"}
+        home = root / "agent"
+        agent = start_agent(home, agent_config(home, "bench", agent={"tools": [bench_contract],
+                                                                     "tools_dir": None}))
+        url = agent.url
+    try:
+        http = await over_http(url, args.runs)
+    finally:
+        if agent is not None:
+            agent.stop()
+    http["ratio_vs_direct"] = round(http["p50_ms"] / base["p50_ms"], 2)
+    http["target_ratio"] = 1.5
+    report["http_invoke_sandbox"] = http
     shutil.rmtree(root, ignore_errors=True)
     print(json.dumps(report, indent=2))
 

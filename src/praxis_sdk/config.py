@@ -133,6 +133,7 @@ class ExecutionConfig(Section):
     max_output_bytes: int = Field(1024 * 1024, gt=0)
     docker_host: str | None = None
     max_script_bytes: int = Field(1024 * 1024, gt=0)
+    max_active_runs: int = Field(32, ge=1, description="Workflow runs at once; more is busy")
 
 
 class A2AConfig(Section):

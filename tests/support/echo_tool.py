@@ -23,3 +23,13 @@ async def describe(text: str, times: int = 1) -> dict[str, Any]:
     """
     repeated = text * times
     return {"text": repeated, "length": len(repeated)}
+
+
+def noisy(text: str) -> str:
+    """Prints to stdout (which must not reach an MCP stdio client) and returns its text.
+
+    Args:
+        text: The text to return.
+    """
+    print("stray output from a tool", flush=True)
+    return text

@@ -40,7 +40,7 @@ def create_app(services: Services, *, extra_routers: list[APIRouter] | None = No
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
-    app.router.routes.extend(services.routes)
+    app.router.routes[0:0] = services.routes  # first: MCP traffic skips the other routes
     http = services.config.http
     token = http.auth_token.get_secret_value() if http.auth_token else None
     app.add_middleware(BodyLimitMiddleware, limit=http.max_body_bytes)

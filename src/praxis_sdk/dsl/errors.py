@@ -17,11 +17,13 @@ class DSLSyntaxError(InvalidInput):
     """A script that does not parse; `problems` (also `details["problems"]`) lists them all."""
 
     def __init__(self, problems: list[dict[str, Any]]) -> None:
-        problems = sorted(problems, key=lambda p: (p["line"], p["column"]))
+        problems = sorted(problems, key=lambda p: (p.get("line") or 0, p.get("column") or 0))
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(
-            f"line {first['line']}, column {first['column']}: {first['message']}{more}",
+            f"line {first.get('line', 1)}, column {first.get('column', 1)}: "
+            f"{first['message']}{more}",
             details={"problems": problems},
         )
         self.problems = problems
+        self.calls: list[Any] = []  # the CALL lines that did parse, to check them too

@@ -55,7 +55,9 @@ class Lexed:
     """The statement tokens of a script, what each CALL/IF says, and the problems found."""
 
     tokens: list[Token] = field(default_factory=list)
-    calls: dict[int, Call] = field(default_factory=dict)
+    # Consecutive CALL lines are one CALL token (keyed by its line): fewer parser steps.
+    calls: dict[int, list[Call]] = field(default_factory=dict)
+    run: list[Call] | None = None  # the CALL run the next CALL line joins
     conditions: dict[int, str] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
 
@@ -84,17 +86,23 @@ def _lex_line(line: str, number: int, out: Lexed) -> None:
     keyword = match.group(1)
     kind = TOKEN_TYPES.get(keyword.lower(), keyword.upper())
     column, rest = start + 1, match.end()
-    token = Token(kind, keyword, line=number, column=column)
     if kind == "CALL":
-        out.calls[number] = _call(line, number, column, rest)
-    elif kind == "IF":  # the IF token stays even when its condition is bad: blocks still match
+        call = _call(line, number, column, rest)
+        if out.run is not None:
+            out.run.append(call)
+            return
+        out.run = out.calls[number] = [call]
+        out.tokens.append(Token(kind, keyword, line=number, column=column))
+        return
+    out.run = None  # anything but a CALL line ends a run of calls
+    token = Token(kind, keyword, line=number, column=column)
+    if kind == "IF":  # the IF token stays even when its condition is bad: blocks still match
         condition = line[rest:]
         out.conditions[number] = condition.strip()
         out.tokens.append(token)
         parse_condition(condition, line=number, column=rest + 1)
         return
-    else:
-        _expect_end(line, rest)
+    _expect_end(line, rest)
     out.tokens.append(token)
 
 

@@ -36,20 +36,20 @@ class _Build(Transformer[Token, Any]):
         super().__init__()
         self.lexed = lexed
 
-    def script(self, items: list[Statement]) -> list[Statement]:
-        return items
+    def script(self, items: list[Any]) -> list[Statement]:
+        return _flat(items)
 
-    def call(self, c: list[Token]) -> Call:
+    def call(self, c: list[Token]) -> list[Call]:
         return self.lexed.calls[c[0].line or 0]
 
     def parallel(self, c: list[Any]) -> Block:
-        return Block("parallel", c[0].line, c[1:-1])
+        return Block("parallel", c[0].line, _flat(c[1:-1]))
 
     def sequence(self, c: list[Any]) -> Block:
-        return Block("sequence", c[0].line, c[1:-1])
+        return Block("sequence", c[0].line, _flat(c[1:-1]))
 
-    def then(self, c: list[Statement]) -> list[Statement]:
-        return c
+    def then(self, c: list[Any]) -> list[Statement]:
+        return _flat(c)
 
     orelse = then
 
@@ -57,6 +57,17 @@ class _Build(Transformer[Token, Any]):
         line = c[0].line
         orelse = c[3] if len(c) == 5 else []
         return If(line, self.lexed.conditions[line], c[1], orelse)
+
+
+def _flat(items: list[Any]) -> list[Statement]:
+    """Items with each run of calls spread out."""
+    out: list[Statement] = []
+    for item in items:
+        if isinstance(item, list):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out
 
 
 _PARSER = Lark(SCRIPT_GRAMMAR, parser="lalr", lexer=_Tokens, start="script")
@@ -76,7 +87,9 @@ def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Script:
         line, column = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
         problems.append(problem(line, column, "", [], "cannot parse the script from here"))
     if problems:
-        raise DSLSyntaxError(problems)
+        error = DSLSyntaxError(problems)
+        error.calls = [call for run in lexed.calls.values() for call in run]
+        raise error
     body = _Build(lexed).transform(tree)
     return Script(body=body, lines=text.count("\n") + 1)
 

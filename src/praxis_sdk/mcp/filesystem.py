@@ -94,7 +94,9 @@ class Sandbox:
         return resolved
 
     def display(self, path: Path) -> str:
-        return str(path)
+        """A path as clients see it: relative to the root, never the host's full path."""
+        relative = path.relative_to(self.root).as_posix()
+        return relative if relative != "." else "/"
 
     # Operations
 

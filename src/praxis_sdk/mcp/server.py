@@ -55,9 +55,10 @@ def build_server(
         return await call_catalog(invoke, params.name, params.arguments or {})
 
     def input_schema(tool: str) -> dict[str, Any] | None:
+        """The schema the SDK checks `Mcp-Param-*` headers against (per tools/call)."""
         for listed, spec in exposed(list_tools()):
             if listed == tool:
-                return to_mcp_tool(spec).input_schema
+                return spec.input_schema or {"type": "object"}
         return None
 
     return Server(

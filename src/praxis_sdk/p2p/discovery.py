@@ -1,31 +1,25 @@
-"""Finding peers: libp2p mDNS on the LAN (trio side) and bootstrap entries (asyncio side).
+"""Finding peers: addresses and bootstrap entries (asyncio side; mDNS is in `mdns.py`).
 
 A bootstrap entry is a multiaddr with `/p2p/<peer id>`, or an agent's HTTP base URL
-whose `GET /p2p/info` names its peer id and addresses.
+whose `GET /p2p/info` names its peer id and addresses. Nothing here imports libp2p.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import random
 import socket
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import httpx
 import ifaddr
-import trio
-from libp2p.discovery.events.peerDiscovery import peerDiscovery
-from libp2p.discovery.mdns.mdns import MDNSDiscovery
 
 from praxis_sdk.errors import InvalidInput, Unavailable
 
 log = logging.getLogger(__name__)
-MDNS_QUEUE = 64
 
 
 # ---- addresses -------------------------------------------------------------------------
@@ -121,64 +115,3 @@ def backoff_delays(base: float = 0.25, cap: float = 30.0) -> Iterator[float]:
     while True:
         yield random.uniform(base / 2, min(cap, base * 2**attempt))
         attempt += 1
-
-
-# ---- mDNS (trio) -------------------------------------------------------------------------
-
-
-class MdnsDiscovery:
-    """libp2p's mDNS advertising our dialable addresses; found peers go to `on_found`."""
-
-    def __init__(self, peer_id: str, addresses: list[str], network: Any, bridge: Any,
-                 on_found: Callable[[str, list[str]], Awaitable[None]]) -> None:
-        self.peer_id = peer_id
-        self.network = network
-        self.addresses = expand_addresses(addresses, loopback=False)
-        self.bridge = bridge
-        self.on_found = on_found
-        self._mdns: MDNSDiscovery | None = None
-        self._send, self._recv = trio.open_memory_channel[tuple[str, list[str]]](MDNS_QUEUE)
-        self._token: trio.lowlevel.TrioToken | None = None
-
-    async def start(self) -> None:
-        self._token = trio.lowlevel.current_trio_token()
-        peerDiscovery.register_peer_discovered_handler(self._discovered)
-        self._mdns = await trio.to_thread.run_sync(self._create, self.network)
-        self.bridge.nursery.start_soon(self._consume)
-
-    def _create(self, network: Any) -> MDNSDiscovery:
-        mdns = MDNSDiscovery(network, listen_addrs=self.addresses)
-        mdns.broadcaster.register()
-        return mdns
-
-    def _discovered(self, info: Any) -> None:
-        """Runs in a zeroconf thread: hand the peer to trio (dropped if the queue is full)."""
-        peer_id = str(info.peer_id)
-        if peer_id == self.peer_id or self._token is None:
-            return
-        addrs = [str(a) for a in info.addrs]
-        with contextlib.suppress(trio.RunFinishedError, trio.WouldBlock):
-            self._token.run_sync_soon(self._push, (peer_id, addrs))
-
-    def _push(self, item: tuple[str, list[str]]) -> None:
-        with contextlib.suppress(trio.WouldBlock, trio.ClosedResourceError):
-            self._send.send_nowait(item)
-
-    async def _consume(self) -> None:
-        async for peer_id, addrs in self._recv:
-            log.info("mDNS found %s at %s", peer_id, addrs)
-            self.bridge.nursery.start_soon(self.on_found, peer_id, addrs)
-
-    async def stop(self) -> None:
-        peerDiscovery.unregister_peer_discovered_handler(self._discovered)
-        self._send.close()
-        mdns, self._mdns = self._mdns, None
-        if mdns is not None:
-            with trio.move_on_after(3.0):
-                await trio.to_thread.run_sync(_stop_mdns, mdns, abandon_on_cancel=True)
-
-
-def _stop_mdns(mdns: MDNSDiscovery) -> None:
-    mdns.broadcaster.unregister()
-    mdns.listener.stop()
-    mdns.zeroconf.close()

@@ -6,7 +6,6 @@ Only `P2PService` (asyncio side) creates a node, and only through `TrioBridge`.
 from __future__ import annotations
 
 import logging
-import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -29,7 +28,8 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
 from praxis_sdk.p2p import protocols, wire
 from praxis_sdk.p2p.bridge import TrioBridge
-from praxis_sdk.p2p.discovery import MdnsDiscovery, expand_addresses
+from praxis_sdk.p2p.discovery import expand_addresses
+from praxis_sdk.p2p.mdns import MdnsDiscovery
 from praxis_sdk.p2p.metrics import P2PMetrics
 from praxis_sdk.p2p.peers import PeerTable
 
@@ -144,6 +144,7 @@ class P2PNode:
         _, is_new = self.peers.seen(peer_id, addrs)
         self._refresh_peer_metrics()
         if is_new:
+            log.info("peer %s connected (%s)", peer_id, "outbound" if initiator else "inbound")
             self.bridge.emit(self.hooks.peer_state, peer_id, "connected")
             if not initiator:
                 self.bridge.nursery.start_soon(self._inbound_card_watch, peer_id)
@@ -319,15 +320,17 @@ class P2PNode:
         misses = self.peers.ping_result(peer_id, rtt)
         if misses >= int(self.config.ping_misses):
             log.info("peer %s missed %d pings: marking it gone", peer_id, misses)
+            # gone first: closing a connection to a frozen peer can take a while, and calls
+            # that fail meanwhile must already see the peer gone
+            self._ping_streams.pop(peer_id, None)
+            if self.peers.mark_gone(peer_id):
+                self._refresh_peer_metrics()
+                self.bridge.emit(self.hooks.peer_state, peer_id, "gone")
             with trio.move_on_after(2.0):
                 try:
                     await self.host.disconnect(_parse_id(peer_id))
                 except Exception as exc:
                     log.debug("closing %s failed: %r", peer_id, exc)
-            self._ping_streams.pop(peer_id, None)
-            if self.peers.mark_gone(peer_id):
-                self._refresh_peer_metrics()
-                self.bridge.emit(self.hooks.peer_state, peer_id, "gone")
 
 
 class _Notifee(INotifee):
@@ -382,10 +385,6 @@ def ensure_ports_free(addrs: list[multiaddr.Multiaddr]) -> None:
                 probe.bind((host, port))
             except OSError as exc:
                 raise Unavailable(f"P2P port {host}:{port} is not free: {exc.strerror}") from exc
-
-
-def new_request_id() -> str:
-    return f"tool-{time.time_ns()}-{secrets.token_hex(3)}"
 
 
 def _parse_id(peer_id: str) -> ID:

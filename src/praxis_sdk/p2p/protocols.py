@@ -20,13 +20,14 @@ from libp2p.utils.varint import encode_delim
 from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
 from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.metrics import P2PMetrics
+from praxis_sdk.p2p.wire import A2A as A2A
+from praxis_sdk.p2p.wire import CARD as CARD
+from praxis_sdk.p2p.wire import PROTOCOLS as PROTOCOLS
+from praxis_sdk.p2p.wire import TOOL as TOOL
+from praxis_sdk.p2p.wire import jsonrpc_error as jsonrpc_error
 
 log = logging.getLogger(__name__)
 
-CARD = "/praxis/card/1.0.0"
-TOOL = "/praxis/tool/1.0.0"
-A2A = "/praxis/a2a/1.0.0"
-PROTOCOLS = (CARD, TOOL, A2A)
 READ_CHUNK = 65536
 
 
@@ -287,9 +288,6 @@ async def _serve_a2a(node: Handlers, lines: LineStream) -> None:
             await lines.write_value(answer, node.io_timeout)
     await lines.close()
 
-
-def jsonrpc_error(request_id: Any, code: int, message: str) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
 
 
 # ---- shared ----------------------------------------------------------------------------

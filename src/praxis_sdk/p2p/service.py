@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from prometheus_client import CollectorRegistry
@@ -25,14 +25,16 @@ from praxis_sdk.errors import (
     Timeout,
     Unavailable,
 )
-from praxis_sdk.p2p import discovery, identity, protocols, wire
-from praxis_sdk.p2p.bridge import TrioBridge
+from praxis_sdk.p2p import discovery, wire
 from praxis_sdk.p2p.metrics import P2PMetrics
-from praxis_sdk.p2p.node import NodeHooks, P2PNode, new_request_id
 from praxis_sdk.p2p.peers import PeerTable
 from praxis_sdk.p2p.provider import PeerToolProvider
 from praxis_sdk.tools.result import ToolResult
 from praxis_sdk.tools.spec import ToolSpec
+
+if TYPE_CHECKING:  # libp2p and trio load only when the node starts (agent start-up time)
+    from praxis_sdk.p2p.bridge import TrioBridge
+    from praxis_sdk.p2p.node import P2PNode
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ class P2PService:
         self.metrics = P2PMetrics(registry)
         self.peer_table = PeerTable()
         self.providers: dict[str, PeerToolProvider] = {}
-        self._bridge = TrioBridge(f"p2p-{agent_name}")
+        self._bridge: TrioBridge | None = None
         self._node: P2PNode | None = None
         self._card: dict[str, Any] = {}
         self._allowed = set(config.allowed_peers or [])
@@ -96,8 +98,17 @@ class P2PService:
         """
         if not getattr(self.config, "enabled", True):
             return
+        if getattr(self.config, "enable_dht", False):
+            log.warning("p2p.enable_dht is set, but the Kademlia DHT is not supported yet: "
+                        "peers are found by mDNS and p2p.bootstrap_nodes only "
+                        "(p2p.rendezvous %r is not used)", self.config.rendezvous)
+        from praxis_sdk.p2p import identity
+        from praxis_sdk.p2p.bridge import TrioBridge
+        from praxis_sdk.p2p.node import NodeHooks, P2PNode
+
         key_pair = await asyncio.to_thread(
             identity.load_or_create, self.config.keystore_path, self.agent_name)
+        self._bridge = TrioBridge(f"p2p-{self.agent_name}")
         hooks = NodeHooks(own_card=self._own_card, handle_tool=self._handle_tool,
                           handle_a2a=self._handle_a2a, card_received=self._card_received,
                           peer_state=self._peer_state)
@@ -117,11 +128,17 @@ class P2PService:
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=timeout / 2)
-        await self._bridge.stop(timeout)
+        if self._bridge is not None:
+            await self._bridge.stop(timeout)
         if self._http is not None:
             await self._http.aclose()
         for provider in list(self.providers.values()):
             self._remove_provider(provider.peer_id)
+
+    @property
+    def running(self) -> bool:
+        """True while the trio thread serves the node."""
+        return self._bridge is not None and self._bridge.running
 
     @property
     def peer_id(self) -> str:
@@ -132,8 +149,8 @@ class P2PService:
         if not getattr(self.config, "enabled", True):
             return {"status": "disabled", "listening": False, "peer_id": "", "addresses": [],
                     "peers_connected": 0, "peers_gone": 0}
-        return {"status": "healthy" if self._bridge.running else "unhealthy",
-                "listening": self._bridge.running, "peer_id": self.peer_id,
+        return {"status": "healthy" if self.running else "unhealthy",
+                "listening": self.running, "peer_id": self.peer_id,
                 "addresses": self.info()["addresses"], "peers_connected": connected,
                 "peers_gone": gone}
 
@@ -142,7 +159,7 @@ class P2PService:
         node = self._node
         addrs = node.advertised_addresses() if node and node.listen_addrs else []
         return {"peer_id": self.peer_id, "addresses": [f"{a}/p2p/{self.peer_id}" for a in addrs],
-                "protocols": list(protocols.PROTOCOLS)}
+                "protocols": list(wire.PROTOCOLS)}
 
     def peers(self) -> list[dict[str, Any]]:
         return self.peer_table.summaries()
@@ -185,19 +202,19 @@ class P2PService:
             addrs = [base]
         else:
             raise InvalidInput(f"not a multiaddr or http(s) URL: {target!r}")
-        node = self._require_node()
-        return await self._bounded(self._bridge.call(node.connect, peer_id, addrs, deadline),
+        node, bridge = self._require_node()
+        return await self._bounded(bridge.call(node.connect, peer_id, addrs, deadline),
                                    deadline, f"connecting to {target}")
 
     async def call_tool(self, peer_id: str, tool_name: str, arguments: dict[str, Any],
                         timeout: float | None = None) -> ToolResult:
         """Run a peer's tool; `peer_id` may also be the peer's agent name."""
-        node = self._require_node()
+        node, bridge = self._require_node()
         pid = self._resolve_peer(peer_id)
         deadline = float(timeout or self.config.request_timeout)
-        request = wire.new_request(new_request_id(), tool_name, dict(arguments))
+        request = wire.new_request(wire.new_request_id(), tool_name, dict(arguments))
         started = time.perf_counter()
-        response = await self._bounded(self._bridge.call(node.call_tool, pid, request, deadline),
+        response = await self._bounded(bridge.call(node.call_tool, pid, request, deadline),
                                        deadline, f"tool {tool_name} on {peer_id}")
         record = self.peer_table.get(pid)
         return wire.result_from_response(
@@ -207,10 +224,10 @@ class P2PService:
     async def send_a2a(self, peer_id: str, request: dict[str, Any],
                        timeout: float | None = None) -> dict[str, Any]:
         """Send one JSON-RPC request to a peer's `/praxis/a2a/1.0.0`; returns its response."""
-        node = self._require_node()
+        node, bridge = self._require_node()
         pid = self._resolve_peer(peer_id)
         deadline = float(timeout or self.config.request_timeout)
-        return await self._bounded(self._bridge.call(node.send_a2a, pid, request, deadline),
+        return await self._bounded(bridge.call(node.send_a2a, pid, request, deadline),
                                    deadline, f"A2A request to {peer_id}")
 
     def notify_tools_changed(self) -> None:
@@ -219,7 +236,7 @@ class P2PService:
         self._rebuild_card()
         if self._card.get("tools") == before:
             return
-        if self._node is not None and self._bridge.running:
+        if self._node is not None and self._bridge is not None and self._bridge.running:
             self._bridge.call_soon(self._node.broadcast_card)
 
     # ---- incoming (called from the trio side through the bridge) -----------------------
@@ -242,19 +259,20 @@ class P2PService:
     async def _handle_a2a(self, peer_id: str, message: dict[str, Any]) -> dict[str, Any] | None:
         request_id = message.get("id")
         if self._allowed and peer_id not in self._allowed:
-            return protocols.jsonrpc_error(request_id, -32003, f"peer {peer_id} not allowed")
+            return wire.jsonrpc_error(request_id, -32003, f"peer {peer_id} not allowed")
         if self.a2a_handler is None:
-            return protocols.jsonrpc_error(request_id, wire.METHOD_NOT_FOUND,
+            return wire.jsonrpc_error(request_id, wire.METHOD_NOT_FOUND,
                                            f"method not found: {message.get('method')}")
         try:
             return await self.a2a_handler(message)
         except PraxisError as exc:
-            return protocols.jsonrpc_error(request_id, wire.INTERNAL_ERROR, exc.message)
+            return wire.jsonrpc_error(request_id, wire.INTERNAL_ERROR, exc.message)
 
     def _card_received(self, peer_id: str, card: wire.Card) -> None:
         provider = self.providers.get(peer_id)
         if provider is not None:
             provider.update(card)
+            self._callback(self._on_added, provider)  # same provider: listeners see new tools
         elif not self._allowed or peer_id in self._allowed:
             provider = self.providers[peer_id] = PeerToolProvider(peer_id, card, self.call_tool)
             self._callback(self._on_added, provider)
@@ -292,10 +310,10 @@ class P2PService:
             return peer
         raise NotFound(f"no peer with id or agent name {peer!r}")
 
-    def _require_node(self) -> P2PNode:
-        if self._node is None or not self._bridge.running:
+    def _require_node(self) -> tuple[P2PNode, TrioBridge]:
+        if self._node is None or self._bridge is None or not self._bridge.running:
             raise Unavailable("P2P is not running")
-        return self._node
+        return self._node, self._bridge
 
     async def _bounded(self, work: Awaitable[Any], deadline: float, what: str) -> Any:
         """The trio side enforces `deadline`; this margin only guards a stuck bridge."""

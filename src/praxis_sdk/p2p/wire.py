@@ -7,6 +7,7 @@ turn values into models here; the rest of the node only sees `ToolSpec`/`ToolRes
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 
@@ -16,6 +17,10 @@ from praxis_sdk.errors import InvalidInput, PraxisError, TooLarge
 from praxis_sdk.tools.result import TextContent, ToolError, ToolResult
 from praxis_sdk.tools.spec import ToolSpec
 
+CARD = "/praxis/card/1.0.0"
+TOOL = "/praxis/tool/1.0.0"
+A2A = "/praxis/a2a/1.0.0"
+PROTOCOLS = (CARD, TOOL, A2A)
 JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array")
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
@@ -320,3 +325,13 @@ def result_from_response(
         return result
     text = body if isinstance(body, str) else json.dumps(body)
     return ToolResult.from_output(output=text, **common)
+
+
+def jsonrpc_error(request_id: Any, code: int, message: str) -> dict[str, Any]:
+    """A JSON-RPC 2.0 error response."""
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+
+def new_request_id() -> str:
+    """A unique id for one tool request."""
+    return f"tool-{time.time_ns()}-{secrets.token_hex(3)}"

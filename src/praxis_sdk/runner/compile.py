@@ -10,10 +10,14 @@ name); for tools in `rest_of_line_tools` the last parameter takes the rest of th
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from praxis_sdk.dsl.ast import Arg, Block, Call, If, Statement
+from praxis_sdk.dsl.errors import DSLSyntaxError
 from praxis_sdk.dsl.parser import DEFAULT_MAX_BYTES, parse
 from praxis_sdk.errors import PraxisError
 from praxis_sdk.runner.conditions import condition_names, names_in
@@ -32,14 +36,48 @@ def compile_dsl(
     rest_of_line_tools: frozenset[str] = REST_OF_LINE_TOOLS,
 ) -> Plan:
     """Parse and check `text`; `DSLSyntaxError` or `PlanInvalid` (both `InvalidInput`)."""
-    script = parse(text, max_bytes=max_bytes)
-    compiler = _Compiler(Specs(lookup), rest_of_line_tools)
-    compiler.statements(script.body, [], None)
-    plan = Plan(steps=compiler.steps, source="dsl")
-    found = compiler.problems + problems(plan, compiler.specs.get, ArgumentChecker())
+    with _gc_paused():
+        return _compile(text, lookup, max_bytes, rest_of_line_tools)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Compiling allocates many small acyclic objects; cycle collection would only cost
+    time (a third of a 10,000-line compile), so it waits until the end."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _compile(text: str, lookup: Lookup, max_bytes: int, rest_of_line_tools: frozenset[str]
+             ) -> Plan:
+    try:
+        script = parse(text, max_bytes=max_bytes)
+    except DSLSyntaxError as exc:
+        if not exc.calls:
+            raise
+        # the lines that did parse are checked as well, so that one answer lists everything
+        _, found = _check(exc.calls, lookup, rest_of_line_tools)
+        raise DSLSyntaxError(exc.problems + found) from None
+    plan, found = _check(script.body, lookup, rest_of_line_tools)
     if found:
         raise PlanInvalid(sorted(found, key=lambda p: p.get("line") or 0))
     return plan
+
+
+def _check(body: list[Statement], lookup: Lookup, rest_of_line_tools: frozenset[str]
+           ) -> tuple[Plan, list[dict[str, Any]]]:
+    compiler = _Compiler(Specs(lookup), rest_of_line_tools)
+    compiler.statements(body, [], None)
+    plan = Plan(steps=compiler.steps, source="dsl")
+    found = compiler.problems + problems(plan, compiler.specs.get, ArgumentChecker(),
+                                         refs=compiler.refs, acyclic=True)
+    return plan, found
 
 
 def _and(outer: str | None, inner: str) -> str:
@@ -54,6 +92,8 @@ class _Compiler:
         self.problems: list[dict[str, Any]] = []
         self.producers: dict[str, list[str]] = {}
         self.types: dict[int, dict[str, list[str]]] = {}
+        self.params: dict[int, list[str]] = {}
+        self.refs: dict[str, set[str]] = {}  # step id -> result names its arguments use
 
     def statements(self, body: list[Statement], deps: list[str], cond: str | None) -> list[str]:
         for statement in body:
@@ -96,6 +136,7 @@ class _Compiler:
             condition=cond, output=call.alias, line=call.line,
             string_params=string_params)
         self.steps.append(step)
+        self.refs[step_id] = names
         if call.alias:
             self.producers.setdefault(call.alias, []).append(step_id)
         return step_id
@@ -113,7 +154,10 @@ class _Compiler:
     def _arguments(self, call: Call, spec: ToolSpec, types: dict[str, list[str]]
                    ) -> dict[str, Any]:
         args = {name: _coerce(arg, types.get(name, [])) for name, arg in call.named.items()}
-        free = [p for p in spec.param_names if p not in call.named]
+        params = self.params.get(id(spec))
+        if params is None:
+            params = self.params[id(spec)] = spec.param_names
+        free = [p for p in params if p not in call.named] if call.named else params
         positional = call.positional
         if len(positional) > len(free) and free and call.tool in self.rest_of_line_tools:
             keep = len(free) - 1
@@ -122,8 +166,8 @@ class _Compiler:
             extra = positional[len(free)]
             self.problems.append({
                 "step": f"s{len(self.steps) + 1}", "line": call.line, "column": extra.column,
-                "tool": call.tool, "message": f"{call.tool} takes {len(spec.param_names)} "
-                f"argument(s) ({', '.join(spec.param_names) or 'none'}); "
+                "tool": call.tool, "message": f"{call.tool} takes {len(params)} "
+                f"argument(s) ({', '.join(params) or 'none'}); "
                 f"{extra.text!r} is one too many"})
         for name, arg in zip(free, positional, strict=False):
             args[name] = _coerce(arg, types.get(name, []))

@@ -40,6 +40,8 @@ def whole_ref(value: str) -> str | None:
 
 def names_in(value: Any) -> set[str]:
     """The result names an argument value (string, list, object) refers to."""
+    if isinstance(value, str) and "$" not in value:
+        return set()
     found: set[str] = set()
     if isinstance(value, dict):  # the common case: flat arguments of plain strings
         for item in value.values():

@@ -82,7 +82,7 @@ class WorkflowService:
         self.config = config
         execution = config.execution
         self.max_script_bytes = execution.max_script_bytes
-        self.max_active_runs = max_active_runs or max(16, 4 * execution.max_concurrent)
+        self.max_active_runs = max_active_runs or execution.max_active_runs
         self.executor = Executor(self._invoke, publish=bus.publish, save=self._save,
                                  max_parallel=execution.max_concurrent)
         self._task_of: dict[str, str] = {}

@@ -57,13 +57,20 @@ class ArgumentChecker:
     def __init__(self) -> None:
         self._validators: dict[str, Draft202012Validator] = {}
         self._simple: dict[int, tuple[dict[str, Any], set[str], bool] | None] = {}
+        self._passed: set[tuple[Any, ...]] = set()
 
     def problems(self, spec: ToolSpec, arguments: dict[str, Any], has_refs: bool = True
                  ) -> list[str]:
         """One readable line per problem; reference-valued arguments count as present."""
         deferred = {k for k, v in arguments.items() if names_in(v)} if has_refs else set()
+        # the fast path depends only on names and value types: remember what passed
+        signature = (id(spec.input_schema),
+                     tuple((k, k in deferred or type(v)) for k, v in arguments.items()))
+        if signature in self._passed:
+            return []
         concrete = {k: v for k, v in arguments.items() if k not in deferred}
         if self._fast_ok(spec, concrete, deferred):
+            self._passed.add(signature)
             return []
         schema = spec.input_schema
         out = [f"missing required argument {name!r}" for name in schema.get("required", [])
@@ -129,13 +136,19 @@ def _simple_shape(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str], boo
     return types, set(schema.get("required") or []), not extra
 
 
-def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None
+def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None, *,
+             refs: dict[str, set[str]] | None = None, acyclic: bool = False
              ) -> list[dict[str, Any]]:
-    """Every problem of `plan`, in step order; empty when it may run."""
+    """Every problem of `plan`, in step order; empty when it may run.
+
+    `refs` (the result names each step's arguments use) and `acyclic` (every step depends
+    only on earlier ones) let a caller that knows them skip that work.
+    """
     specs, checker = Specs(lookup), checker or ArgumentChecker()
     found: list[dict[str, Any]] = []
     ids = {s.id for s in plan.steps}
-    refs = {s.id: names_in(s.arguments) for s in plan.steps}
+    if refs is None:
+        refs = {s.id: names_in(s.arguments) for s in plan.steps}
     seen: set[str] = set()
     for step in plan.steps:
         if step.id in seen:
@@ -145,7 +158,7 @@ def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None
                      for dep in step.depends_on if dep not in ids)
         if step.tool is not None:
             found.extend(_tool_problems(step, specs, checker, bool(refs[step.id])))
-    cycle = find_cycle(plan)
+    cycle = [] if acyclic else find_cycle(plan)
     if cycle:
         found.append({"step": cycle[0], "steps": cycle,
                       "message": "the steps form a cycle: " + " -> ".join(cycle + cycle[:1])})

@@ -60,7 +60,8 @@ class FsServer:
 
     def _healthy(self) -> bool:
         if self.proc is None or self.proc.poll() is not None:
-            raise RuntimeError(f"filesystem server exited with {self.proc and self.proc.returncode}")
+            code = self.proc.returncode if self.proc else None
+            raise RuntimeError(f"filesystem server exited with {code}")
         try:
             return httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200
         except httpx.HTTPError:

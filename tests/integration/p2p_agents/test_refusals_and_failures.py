@@ -87,10 +87,10 @@ def test_killed_peer_mid_call_gives_error_within_deadline_and_goes(spawn_agent: 
         caller.join(15)
         assert not caller.is_alive(), "A's call did not return after B died"
         reply = outcome["reply"]
-        assert outcome["took"] < 4.0 + 1.0, f"A answered after {outcome['took']:.1f}s"
-        error = reply.json()
-        assert (reply.status_code in (503, 504) and error["error"]["code"] in (
-            "unavailable", "timeout")) or (reply.status_code == 200 and not error["ok"]), error
+        # the connection closes with B: A fails at once, well within request_timeout (4 s)
+        assert outcome["took"] < 4.0, f"A answered after {outcome['took']:.1f}s"
+        assert reply.status_code == 503, reply.text
+        assert reply.json()["error"]["code"] == "unavailable"
 
         wait_until(lambda: peer_state(a, b_id) == "gone", 10, "A to mark B gone")
         assert not peer_tools(a, "agent-b")
@@ -104,28 +104,38 @@ def test_killed_peer_mid_call_gives_error_within_deadline_and_goes(spawn_agent: 
 
 
 def test_frozen_peer_is_dropped_and_in_flight_call_ends(spawn_agent: Spawn) -> None:
-    """B stops answering (SIGSTOP): A's pings miss, B is marked gone, A's calls end early."""
-    a, b = connected_pair(spawn_agent, a_p2p={"request_timeout": 2.0})
+    """B stops answering (SIGSTOP) mid-call: A's pings miss, B is marked gone, the call ends
+    long before its own 30 s deadline."""
+    a, b = connected_pair(spawn_agent)
     b_id = info(b)["peer_id"]
+    b_tools = EventTap(b, "tool.started")
+    outcome: dict[str, Any] = {}
+
+    def call() -> None:
+        outcome["reply"] = post(a, "/tools/b_slow@agent-b/invoke",
+                                {"arguments": {"seconds": 20}, "timeout_s": 30})
+        outcome["ended"] = time.monotonic()
+
+    caller = threading.Thread(target=call)
     try:
+        caller.start()
+        wait_until(lambda: b_tools.find(lambda e: e["payload"]["tool"] == "b_slow"), 10,
+                   "B to start the slow tool")
+        b_tools.close()
         os.kill(b.proc.pid, signal.SIGSTOP)
-        began = time.monotonic()
+        frozen = time.monotonic()
+        caller.join(15)
+        assert not caller.is_alive(), "A's call to the frozen B did not end"
+        took = outcome["ended"] - frozen
+        reply = outcome["reply"]
+        assert reply.status_code == 503 and reply.json()["error"]["code"] == "unavailable", (
+            reply.text)
+        assert took < 5, f"pings every 0.5 s, 2 misses: the call ended {took:.1f}s after freezing"
+        assert peer_state(a, b_id) == "gone"
         direct = post(a, "/p2p/tool", {"peer_id": b_id, "tool_name": "b_echo",
                                        "arguments": {"text": "anyone?"}})
-        took = time.monotonic() - began
-        # a timeout, or `unavailable` when missed pings closed the connection first
-        assert direct.status_code in (503, 504), direct.text
-        assert direct.json()["error"]["code"] in ("timeout", "unavailable")
-        assert took < 3.5, f"request_timeout 2s, answered after {took:.1f}s"
-
-        began = time.monotonic()
-        pinned = post(a, "/tools/b_slow@agent-b/invoke",
-                      {"arguments": {"seconds": 1}, "timeout_s": 30})
-        took = time.monotonic() - began
-        body = pinned.json()
-        failed = (pinned.status_code >= 400) or not body["ok"]
-        assert failed and took < 10, f"{pinned.status_code} {body} after {took:.1f}s"
-        wait_until(lambda: peer_state(a, b_id) == "gone", 10, "A to mark the frozen B gone")
+        assert direct.status_code == 503, direct.text
     finally:
         os.kill(b.proc.pid, signal.SIGKILL)
         b.proc.wait(5)
+        caller.join(5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 
 from tests.support.agents import AgentProcess, start_agent
@@ -44,11 +45,14 @@ def test_identity_persists_and_peers_see_new_tools_after_restart(spawn_agent: Sp
         config = copy.deepcopy(b.config)  # same ports and keystore, another tool set
         config["agent"] = {**config["agent"], **agent_section(python_tool("b_fresh"))}
         again = start_agent(b.home, config, env=ENV)
+        healthy = time.monotonic()
         try:
             assert info(again)["peer_id"] == b_id
             assert get(again, "/health")["peer_id"] == b_id
             assert wait_until(lambda: peer_tools(a, "agent-b"), 15,
                               "A to reconnect and see B's new tools") == {"b_fresh"}
+            print(f"\nA saw the restarted B's tools {time.monotonic() - healthy:.2f}s after "
+                  "B was healthy")
             reply = post(a, "/tools/b_fresh@agent-b/invoke", {"arguments": {}})
             assert reply.json()["ok"] and reply.json()["content"][0]["text"] == "fresh"
             assert post(a, "/tools/b_echo/invoke", {"arguments": {"text": "x"}}
@@ -60,3 +64,11 @@ def test_identity_persists_and_peers_see_new_tools_after_restart(spawn_agent: Sp
             again.stop()
     finally:
         tap.close()
+
+
+def test_enable_dht_warns_that_it_is_not_supported(spawn_agent: Spawn) -> None:
+    agent = spawn_agent("agent-d", agent=agent_section(),
+                        p2p=p2p_section(enable_dht=True, rendezvous="team-x"))
+    assert get(agent, "/health")["components"]["p2p"]["status"] == "healthy"
+    assert "Kademlia DHT is not supported yet" in agent.log
+    assert "team-x" in agent.log

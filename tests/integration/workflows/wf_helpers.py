@@ -69,9 +69,9 @@ class WS:
                     return frame
 
     def of(self, workflow_id: str, *types: str) -> list[dict[str, Any]]:
-        """Frames of one workflow (optionally of some types), in arrival order."""
+        """Bus events of one workflow (optionally of some types), in arrival order."""
         return [f for f in self.frames if f["payload"].get("workflowId") == workflow_id
-                and (not types or f["type"] in types)]
+                and not f["type"].startswith("dsl") and (not types or f["type"] in types)]
 
 
 def ws_connect(agent: AgentProcess) -> Any:

@@ -103,3 +103,11 @@ def test_write_modes_and_operations(box: Sandbox) -> None:
 def test_cli_defaults_from_environment() -> None:
     args = parse_args(["--root", "/data", "--port", "4000"])
     assert (args.root, args.port, args.host) == ("/data", 4000, "0.0.0.0")
+
+
+def test_messages_never_show_the_host_root(box: Sandbox) -> None:
+    said = [box.create_directory("notes"), box.write_file("notes/a.txt", "x"),
+            box.create_directory("more"),
+            box.move_file("notes/a.txt", "more/b.txt"), box.delete_file("more/b.txt")]
+    assert said[1] == "Wrote 1 bytes to notes/a.txt"
+    assert all(str(box.root) not in text for text in said), said

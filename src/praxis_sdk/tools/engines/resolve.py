@@ -103,9 +103,7 @@ class EngineResolver:
         timeout = timeout or contract.engine_spec.timeout or self.execution.default_timeout
         started = time.perf_counter()
         engine = await self.resolve(contract)
-        with anyio.move_on_after(timeout) as waited:
-            await self.limiter.acquire()
-        if waited.cancelled_caught:
+        if not await self._acquire(timeout):
             raise Busy(
                 f"all {self.execution.max_concurrent} tool slots stayed busy for {timeout:g}s",
                 details={"max_concurrent": self.execution.max_concurrent},
@@ -115,6 +113,18 @@ class EngineResolver:
             return await engine.run(contract, contract.with_defaults(arguments), timeout=remaining)
         finally:
             self.limiter.release()
+
+    async def _acquire(self, timeout: float) -> bool:
+        """Take a slot: at once when one is free (no timer), else wait up to `timeout`."""
+        try:
+            self.limiter.acquire_nowait()
+            return True
+        except anyio.WouldBlock:
+            pass
+        with anyio.move_on_after(timeout):
+            await self.limiter.acquire()
+            return True
+        return False
 
     async def health(self) -> dict[str, dict[str, Any]]:
         """`{engine: {available, reason}}` for `/health`."""
