@@ -31,16 +31,21 @@ REPO = Path(__file__).resolve().parents[1]
 HOME = REPO / "demo"
 BIN = Path(sys.executable).parent
 
-WORKFLOW = """\
+NOTE = (
+    "Praxis agents share tools over libp2p and MCP. Each step of this workflow runs where "
+    "its tool lives: the filesystem server wrote this file, agent one counts it, agent two "
+    "analyses it."
+)
+WORKFLOW = f"""\
 # Runs on praxis-agent-1; every step goes to the node that owns its tool.
-CALL write_file@mcp-filesystem --path notes.txt --content "Praxis agents share tools over libp2p and MCP. Each step of this workflow runs where its tool lives: the filesystem server wrote this file, agent one counts it, agent two analyses it." AS written
+CALL write_file@mcp-filesystem --path notes.txt --content "{NOTE}" AS written
 CALL word_counter --file_path notes.txt AS counts
 PARALLEL
   CALL text_analyzer@praxis-agent-2 --file_path notes.txt --top 3 AS analysis
   CALL system_info@praxis-agent-2 AS remote_system
 END
 IF $counts.words > 10
-  CALL calculator --expression "${counts.words} * 60 / 200" AS reading_seconds
+  CALL calculator --expression "${{counts.words}} * 60 / 200" AS reading_seconds
 ELSE
   CALL calculator --expression "0" AS reading_seconds
 END

@@ -1,8 +1,8 @@
 """text_analyzer tool: statistics of a text: words, sentences, paragraphs, frequent words,
 average lengths, lexical diversity and reading time.
 
-Arguments (env `name`/`NAME`, or PRAXIS_ARGS): `text` or `file_path` (alias `input_file`); `top` (integer,
-default 10). Prints JSON.
+Arguments (env `name`/`NAME`, or PRAXIS_ARGS): `text` or `file_path` (alias
+`input_file`); `top` (integer, default 10). Prints JSON.
 """
 
 from __future__ import annotations
