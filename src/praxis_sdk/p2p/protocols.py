@@ -197,7 +197,10 @@ async def open_with_request(
     write, then checks both echoes. A peer without the protocol answers "na". Returns
     the stream and any bytes read past the echoes (the start of the answer).
     """
-    stream = await network.new_stream(peer_id)
+    try:
+        stream = await network.new_stream(peer_id)
+    except Exception as exc:  # the swarm raises its own types: no connection, muxer closed
+        raise Unavailable(f"cannot open {protocol} to {peer_id}: {exc!r}") from exc
     try:
         await stream.write(encode_delim(MULTISELECT_PROTOCOL_ID.encode())
                            + encode_delim(protocol.encode()) + first)

@@ -301,7 +301,10 @@ class P2PService:
             tools=tools, endpoints=self.endpoints).dump()
 
     def _resolve_peer(self, peer: str) -> str:
-        if self.peer_table.get(peer) is not None:
+        record = self.peer_table.get(peer)
+        if record is not None:
+            if record.state == "gone":
+                raise Unavailable(f"peer {record.name or peer} is gone (not answering)")
             return peer
         for summary in self.peer_table.summaries():
             if summary["name"] == peer and summary["state"] == "connected":
