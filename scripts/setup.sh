@@ -25,7 +25,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 if ! .venv/bin/python -c "import praxis_sdk, pytest" 2>/dev/null \
-   || [ constraints.txt -nt .venv/.installed ]; then
+   || [ constraints.txt -nt .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
   say "installing Python dependencies (pinned in constraints.txt)"
   .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e ".[test]"
   touch .venv/.installed

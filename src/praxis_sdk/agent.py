@@ -125,7 +125,10 @@ class Agent:
 
     def _endpoints(self) -> dict[str, str]:
         base = self.url
-        return {"http": base, "a2a": f"{base}/a2a/v1", "mcp": f"{base}/mcp"}
+        endpoints = {"http": base}
+        if self.config.mcp.enabled and self.config.mcp.serve:
+            endpoints["mcp"] = f"{base}/mcp"
+        return endpoints
 
     @property
     def name(self) -> str:

@@ -165,9 +165,6 @@ class MetricsConfig(Section):
     remote_write: str | None = None
 
 
-SECTIONS = ("agent", "http", "p2p", "mcp", "llm", "execution", "a2a", "storage",
-            "logging", "metrics")
-
 # Legacy variable names of existing deployments -> dotted config path.
 LEGACY_ENV: dict[str, str] = {
     "AGENT_NAME": "agent.name",

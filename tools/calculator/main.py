@@ -16,6 +16,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from toolargs import argument  # noqa: E402
+
 MAX_LENGTH = 1000
 MAX_DEPTH = 64
 MAX_INT_BITS = 4096          # about 1233 decimal digits
@@ -278,18 +281,6 @@ def evaluate(expression: str) -> int | float:
         return Parser(expression).parse()
     except OverflowError:
         raise CalcError("result too large (overflow)") from None
-
-
-def argument(name: str) -> str | None:
-    raw = os.environ.get("PRAXIS_ARGS")
-    if raw:
-        try:
-            args = json.loads(raw)
-        except ValueError:
-            args = {}
-        if isinstance(args, dict) and name in args:
-            return args[name]
-    return os.environ.get(name, os.environ.get(name.upper()))
 
 
 def main() -> int:

@@ -11,25 +11,11 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from toolargs import argument, fail  # noqa: E402
+
 MAX_FILES = 1000
 MAX_TOTAL_BYTES = 100 * 1024 * 1024
-
-
-def argument(name: str):
-    raw = os.environ.get("PRAXIS_ARGS")
-    if raw:
-        try:
-            args = json.loads(raw)
-        except ValueError:
-            args = {}
-        if isinstance(args, dict) and name in args:
-            return args[name]
-    return os.environ.get(name, os.environ.get(name.upper()))
-
-
-def fail(message: str, code: int = 1) -> int:
-    print(f"file_merger: {message}", file=sys.stderr)
-    return code
 
 
 def file_list(value) -> list[str]:

@@ -11,30 +11,10 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from toolargs import argument, fail, flag  # noqa: E402
+
 MAX_BYTES = 20 * 1024 * 1024
-TRUE = {"true", "1", "yes", "on"}
-
-
-def argument(name: str):
-    raw = os.environ.get("PRAXIS_ARGS")
-    if raw:
-        try:
-            args = json.loads(raw)
-        except ValueError:
-            args = {}
-        if isinstance(args, dict) and name in args:
-            return args[name]
-    return os.environ.get(name, os.environ.get(name.upper()))
-
-
-def flag(name: str) -> bool:
-    value = argument(name)
-    return value if isinstance(value, bool) else str(value or "").strip().lower() in TRUE
-
-
-def fail(message: str, code: int = 1) -> int:
-    print(f"json_formatter: {message}", file=sys.stderr)
-    return code
 
 
 def read_source() -> tuple[str | None, str | None]:

@@ -13,6 +13,9 @@ import re
 import sys
 from collections import Counter
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from toolargs import argument, fail  # noqa: E402
+
 MAX_BYTES = 20 * 1024 * 1024
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
@@ -21,23 +24,6 @@ STOPWORDS_TEXT = (
     "she that the their them they this to was were will with you your we our not"
 )
 STOPWORDS = frozenset(STOPWORDS_TEXT.split())
-
-
-def argument(name: str):
-    raw = os.environ.get("PRAXIS_ARGS")
-    if raw:
-        try:
-            args = json.loads(raw)
-        except ValueError:
-            args = {}
-        if isinstance(args, dict) and name in args:
-            return args[name]
-    return os.environ.get(name, os.environ.get(name.upper()))
-
-
-def fail(message: str, code: int = 1) -> int:
-    print(f"text_analyzer: {message}", file=sys.stderr)
-    return code
 
 
 def analyze(text: str, top: int) -> dict:

@@ -10,24 +10,10 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from toolargs import argument, fail  # noqa: E402
+
 MAX_BYTES = 50 * 1024 * 1024
-
-
-def argument(name: str):
-    raw = os.environ.get("PRAXIS_ARGS")
-    if raw:
-        try:
-            args = json.loads(raw)
-        except ValueError:
-            args = {}
-        if isinstance(args, dict) and name in args:
-            return args[name]
-    return os.environ.get(name, os.environ.get(name.upper()))
-
-
-def fail(message: str, code: int = 1) -> int:
-    print(f"word_counter: {message}", file=sys.stderr)
-    return code
 
 
 def count(text: str) -> dict:

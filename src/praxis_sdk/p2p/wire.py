@@ -232,7 +232,7 @@ def build_card(
     """Our card: exposed tools only (the caller filters), unix-seconds timestamp."""
     return Card(
         name=name, version=version, peerId=peer_id,
-        capabilities=capabilities or ["p2p", "tools", "dsl", "workflow", "a2a", "mcp"],
+        capabilities=capabilities or ["p2p", "tools", "dsl", "workflow", "mcp"],
         tools=[tool_to_card(spec) for spec in tools if spec.expose],
         timestamp=int(time.time()), endpoints=endpoints or None,
     )
