@@ -77,7 +77,6 @@ class Agent:
             self.components.append(self.mcp)
             self.services.mcp = self.mcp
             if self.mcp.endpoint is not None:
-                self.services.lifespans.append(self.mcp.endpoint.lifespan)
                 self.services.routes.extend(self.mcp.endpoint.routes)
         self.p2p: P2PService | None = None
         if self.config.p2p.enabled:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -22,18 +19,10 @@ ROUTERS: list[APIRouter] = [
 def create_app(services: Services, *, extra_routers: list[APIRouter] | None = None) -> FastAPI:
     """An app serving every route group over the given services."""
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            for factory in services.lifespans:
-                await stack.enter_async_context(factory())
-            yield
-
     app = FastAPI(
         title=f"Praxis agent {services.config.agent.name}",
         version=__version__,
         description="Praxis agent node: tools, workflows, P2P, MCP and A2A over HTTP.",
-        lifespan=lifespan,
         redirect_slashes=False,
     )
     app.state.services = services

@@ -48,7 +48,7 @@ class HTTPServer:
         sock = bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.app, lifespan="on", log_config=None, access_log=False,
+            self.app, lifespan="off", log_config=None, access_log=False,
             log_level=self.log_level, ws="websockets-sansio", timeout_graceful_shutdown=3,
         )
         self._server = _Server(config)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +31,6 @@ class Services:
     p2p: Any = None
     mcp: Any = None
     a2a: Any = None
-    # Entered in the app's lifespan (e.g. the MCP session manager).
-    lifespans: list[Callable[[], AbstractAsyncContextManager[Any]]] = field(default_factory=list)
     # Extra routes served as they are (e.g. the MCP endpoint at /mcp).
     routes: list[BaseRoute] = field(default_factory=list)
 

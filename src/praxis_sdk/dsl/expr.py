@@ -7,7 +7,7 @@ A value is a typed word (number, true/false/null), a string, or a reference stri
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from lark import Lark, Token, Transformer
@@ -55,7 +55,10 @@ class _BadEscape(Exception):
         self.column, self.text = column, text
 
 
-_PARSER = Lark(CONDITION_GRAMMAR, parser="lalr", transformer=_ToTuples())
+@cache
+def _parser() -> Lark:
+    """The condition parser, built on first use (not at import)."""
+    return Lark(CONDITION_GRAMMAR, parser="lalr", transformer=_ToTuples())
 
 
 def parse_condition(text: str, *, line: int = 1, column: int = 1) -> Expr:
@@ -69,7 +72,7 @@ def _parse_cached(text: str, line: int, column: int) -> Expr:
         raise DSLSyntaxError([problem(line, column, "", ["a condition"],
                                       "expected a condition")])
     try:
-        return _PARSER.parse(text)
+        return _parser().parse(text)
     except _BadEscape as exc:
         raise DSLSyntaxError([problem(line, column + exc.column - 1, exc.text, [],
                                       str(exc))]) from None

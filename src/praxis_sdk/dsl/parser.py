@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from lark import Lark, Token, Transformer
@@ -70,7 +71,10 @@ def _flat(items: list[Any]) -> list[Statement]:
     return out
 
 
-_PARSER = Lark(SCRIPT_GRAMMAR, parser="lalr", lexer=_Tokens, start="script")
+@cache
+def _parser() -> Lark:
+    """The block-structure parser, built on first use (not at import)."""
+    return Lark(SCRIPT_GRAMMAR, parser="lalr", lexer=_Tokens, start="script")
 
 
 def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Script:
@@ -82,7 +86,7 @@ def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Script:
     lexed = lex(text)
     problems = lexed.problems
     try:
-        tree = _PARSER.parse(iter(lexed.tokens), on_error=lambda e: _recover(e, problems))
+        tree = _parser().parse(iter(lexed.tokens), on_error=lambda e: _recover(e, problems))
     except UnexpectedInput as exc:  # recovery gave up: report where
         line, column = exc.line if exc.line > 0 else 1, exc.column if exc.column > 0 else 1
         problems.append(problem(line, column, "", [], "cannot parse the script from here"))

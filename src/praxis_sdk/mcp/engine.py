@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from praxis_sdk.config import MCPLimits, MCPServerConfig
 from praxis_sdk.errors import InvalidInput, Unavailable
-from praxis_sdk.mcp.client import CallCallback, MCPToolProvider
 from praxis_sdk.tools.contract import ToolContract
 from praxis_sdk.tools.engines.base import Engine
 from praxis_sdk.tools.result import ToolResult
 from praxis_sdk.tools.spec import ToolSpec
+
+if TYPE_CHECKING:  # the MCP SDK loads with the first remote-mcp call
+    from praxis_sdk.mcp.client import CallCallback, MCPToolProvider
 
 ENGINE = "remote-mcp"
 
@@ -80,6 +82,8 @@ class RemoteMCPEngine(Engine):
             parts = urlsplit(address)
             transport = "sse" if parts.path.rstrip("/").endswith("/sse") else "streamable-http"
             params = MCPServerConfig(name=address, transport=transport, url=address)
+            from praxis_sdk.mcp.client import MCPToolProvider
+
             session = MCPToolProvider(params, self.limits, on_call=self.on_call)
             self._sessions[address] = session
             session.start()

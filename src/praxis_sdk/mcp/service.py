@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Histogram
 
 from praxis_sdk.bus import EventBus
 from praxis_sdk.config import Settings
-from praxis_sdk.mcp.client import CallEvent, MCPClientManager
-from praxis_sdk.mcp.server import MCPHttpMount, http_mount
+from praxis_sdk.mcp.endpoint import LazyMCPEndpoint
 from praxis_sdk.metrics import LATENCY_BUCKETS, Metrics
 from praxis_sdk.tools.catalog import ToolCatalog
 from praxis_sdk.tools.result import ToolResult
+
+if TYPE_CHECKING:
+    from praxis_sdk.mcp.client import CallEvent, MCPClientManager
+    from praxis_sdk.mcp.server import MCPHttpMount
 
 
 class MCPService:
@@ -29,20 +32,29 @@ class MCPService:
         self.duration = Histogram("praxis_mcp_call_duration_seconds", "MCP tool call duration",
                                   ["server", "tool", "outcome"], buckets=LATENCY_BUCKETS,
                                   registry=metrics.registry)
-        self.manager = MCPClientManager(
-            [*config.mcp.servers, *config.agent.external_mcp_endpoints],
-            limits=config.mcp.limits,
-            on_provider_added=catalog.add_provider,
-            on_provider_removed=catalog.remove_provider,
-            on_provider_changed=lambda _provider: catalog.changed(),
-            on_call=self._on_call,
-        )
-        self.endpoint: MCPHttpMount | None = None
-        if config.mcp.serve:
-            self.endpoint = http_mount(
-                catalog.specs, self.invoke, allowed_hosts=config.http.allowed_hosts,
-                name=config.agent.name, version=config.agent.version,
+        self.config = config
+        servers = [*config.mcp.servers, *config.agent.external_mcp_endpoints]
+        self.manager: MCPClientManager | None = None
+        if servers:  # the SDK is only imported when there is something to connect
+            from praxis_sdk.mcp.client import MCPClientManager
+
+            self.manager = MCPClientManager(
+                servers,
+                limits=config.mcp.limits,
+                on_provider_added=catalog.add_provider,
+                on_provider_removed=catalog.remove_provider,
+                on_provider_changed=lambda _provider: catalog.changed(),
+                on_call=self._on_call,
             )
+        self.endpoint = LazyMCPEndpoint(self._build_endpoint) if config.mcp.serve else None
+
+    def _build_endpoint(self) -> MCPHttpMount:
+        from praxis_sdk.mcp.server import http_mount
+
+        return http_mount(
+            self.catalog.specs, self.invoke, allowed_hosts=self.config.http.allowed_hosts,
+            name=self.config.agent.name, version=self.config.agent.version,
+        )
 
     async def invoke(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """A `tools/call` from an MCP client of this node."""
@@ -57,13 +69,17 @@ class MCPService:
                                       "durationMs": round(event.duration_ms, 3)})
 
     async def start(self) -> None:
-        await self.manager.start()
+        if self.manager is not None:
+            await self.manager.start()
 
     async def stop(self) -> None:
-        await self.manager.stop()
+        if self.endpoint is not None:
+            await self.endpoint.aclose()
+        if self.manager is not None:
+            await self.manager.stop()
 
     def health(self) -> dict[str, Any]:
-        servers = self.manager.health()
+        servers = self.manager.health() if self.manager is not None else {}
         down = [name for name, s in servers.items() if s.get("state") != "connected"]
         return {"status": "degraded" if down else "healthy", "servers": servers,
                 "serving": self.endpoint is not None}
