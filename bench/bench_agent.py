@@ -1,5 +1,7 @@
 """Agent start-up, idle memory and /health throughput. Prints one JSON object.
 
+Start-up is measured without and with P2P (libp2p adds its import and a listening host).
+
     .venv/bin/python bench/bench_agent.py [--runs 5] [--clients 32] [--seconds 5]
 """
 
@@ -27,14 +29,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def startup_runs(runs: int) -> tuple[list[float], float]:
+def startup_runs(runs: int, *, p2p: bool) -> tuple[list[float], float]:
     """Seconds from process start to the first 200 on /health, and RSS once idle."""
     times, rss = [], 0.0
     for i in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             home = Path(tmp)
+            config = agent_config(home, f"bench-{i}", p2p={"enabled": p2p})
             started = time.perf_counter()
-            agent = start_agent(home, agent_config(home, f"bench-{i}"), wait=30)
+            agent = start_agent(home, config, wait=30)
             times.append(time.perf_counter() - started)
             time.sleep(1.0)
             rss = max(rss, rss_mb(agent.proc.pid))
@@ -73,7 +76,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
-    times, rss = startup_runs(args.runs)
+    times, rss = startup_runs(args.runs, p2p=False)
+    p2p_times, p2p_rss = startup_runs(args.runs, p2p=True)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         agent = start_agent(home, agent_config(home, "bench-rps"), wait=30)
@@ -85,6 +89,8 @@ def main() -> None:
         "startup_to_health_s": {"median": round(statistics.median(times), 3),
                                 "runs": [round(t, 3) for t in times], "target": 1.5},
         "idle_rss_mb": {"value": round(rss, 1), "target": 100},
+        "with_p2p": {"startup_to_health_s": round(statistics.median(p2p_times), 3),
+                     "runs": [round(t, 3) for t in p2p_times], "idle_rss_mb": round(p2p_rss, 1)},
         "health": {"clients": args.clients, **rps},
     }, indent=2))
 

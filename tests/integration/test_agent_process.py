@@ -117,3 +117,16 @@ def test_unwritable_paths_fail_clearly(tmp_path: Path) -> None:
         start_agent(tmp_path / "a", config)
     assert "is not writable" in str(info.value) or "Not a directory" in str(info.value)
     assert "Traceback" not in str(info.value)
+
+
+def test_json_logs_to_file_include_library_logs(
+    spawn_agent: Callable[..., AgentProcess], tmp_path: Path,
+) -> None:
+    log_file = tmp_path / "logs" / "agent.log"
+    agent = spawn_agent("beta", logging={"file": str(log_file), "format": "json"})
+    agent.stop()
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    events = {(line.get("logger"), line["event"]) for line in lines}
+    assert ("praxis_sdk.agent", "agent started") in events
+    assert any(logger and logger.startswith("uvicorn") for logger, _ in events)
+    assert all(line["agent"] == "beta" for line in lines if line["event"] == "agent started")

@@ -1,0 +1,64 @@
+"""SQLite store on disk: created on first start, WAL, versioned, nothing accepted is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from praxis_sdk.errors import NotFound, Unavailable
+from praxis_sdk.store import SCHEMA_VERSION, Store
+
+
+def url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def test_created_with_wal_and_version(tmp_path: Path) -> None:
+    db = tmp_path / "new" / "praxis.db"
+    store = Store(url(db))
+    await store.start()
+    await store.create_task("dsl", {"dsl": "CALL x"})
+    await store.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+            (SCHEMA_VERSION,)]
+
+
+async def test_tasks_round_trip_and_pages(tmp_path: Path) -> None:
+    store = Store(url(tmp_path / "p.db"))
+    await store.start()
+    ids = [(await store.create_task("tool", {"n": i})).id for i in range(5)]
+    await store.update_task(ids[0], state="completed", result={"ok": True})
+    page, total = await store.list_tasks(limit=2)
+    assert total == 5 and [t.id for t in page] == ids[::-1][:2]
+    done, total = await store.list_tasks(state="completed")
+    assert total == 1 and done[0].result == {"ok": True}
+    with pytest.raises(NotFound):
+        await store.get_task("nope")
+    await store.close()
+
+
+async def test_unfinished_work_is_marked_failed_after_restart(tmp_path: Path) -> None:
+    path = url(tmp_path / "r.db")
+    store = Store(path)
+    await store.start()
+    running = await store.create_task("dsl", {"dsl": "CALL slow"}, state="working")
+    await store.save_run("run-1", {"id": "run-1", "status": "running"}, task_id=running.id)
+    await store.close()
+    again = Store(path)
+    await again.start()
+    assert await again.fail_unfinished("stopped") == 2
+    task = await again.get_task(running.id)
+    assert task.state == "failed" and task.error["message"] == "stopped"
+    assert (await again.get_run("run-1"))["status"] == "failed"
+    assert task.input == {"dsl": "CALL slow"}
+    await again.close()
+
+
+async def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(Unavailable, match="not writable"):
+        await Store(url(tmp_path / "file" / "db" / "praxis.db")).start()
