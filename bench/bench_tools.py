@@ -90,7 +90,8 @@ async def through(engine: Engine) -> None:
         raise SystemExit(f"{engine.name} run failed: {result.error}")
 
 
-async def over_http(url: str, runs: int) -> dict[str, float]:
+async def over_http(url: str, root: Path, runs: int) -> dict[str, float]:
+    """HTTP invokes and direct runs taken in turn, so machine load drifts on both alike."""
     import httpx
 
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
@@ -98,8 +99,19 @@ async def over_http(url: str, runs: int) -> dict[str, float]:
             response = await client.post(f"/tools/{NAME}/invoke",
                                          json={"arguments": {"text": "hi"}})
             response.raise_for_status()
+            if not response.json()["ok"]:
+                raise SystemExit(f"http invoke failed: {response.text}")
 
-        return await timed(call, runs)
+        http, direct_ms = [], []
+        await call()
+        for _ in range(runs):
+            for fn, samples in ((call, http), (lambda: direct(root), direct_ms)):
+                started = time.perf_counter()
+                await fn()
+                samples.append((time.perf_counter() - started) * 1000)
+    p50, base = statistics.median(http), statistics.median(direct_ms)
+    return {"p50_ms": round(p50, 2), "direct_p50_ms": round(base, 2),
+            "ratio_vs_direct": round(p50 / base, 2), "runs": runs}
 
 
 async def main() -> None:
@@ -135,11 +147,10 @@ async def main() -> None:
                                                                      "tools_dir": None}))
         url = agent.url
     try:
-        http = await over_http(url, args.runs)
+        http = await over_http(url, root, args.runs * 2)
     finally:
         if agent is not None:
             agent.stop()
-    http["ratio_vs_direct"] = round(http["p50_ms"] / base["p50_ms"], 2)
     http["target_ratio"] = 1.5
     report["http_invoke_sandbox"] = http
     shutil.rmtree(root, ignore_errors=True)
