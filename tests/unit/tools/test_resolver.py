@@ -35,7 +35,7 @@ async def test_unavailable_lists_every_engine_tried(tmp_path: Path) -> None:
         await resolver.resolve(parse_contract(CONTAINER, "inline"))
     tried = caught.value.details["tried"]
     assert list(tried) == ["dagger", "docker", "local"]
-    assert tried["dagger"] == dagger_status()[1]
+    assert tried["dagger"] == "Dagger cannot cut a container's network (the contract asks for none)"
     assert "no Docker daemon answers" in tried["docker"]
     assert tried["local"] == "execution.allow_unsandboxed is false"
     assert "tried dagger:" in caught.value.message
@@ -101,3 +101,11 @@ async def test_concurrency_is_limited_and_busy_after_the_deadline(tmp_path: Path
             release.set()
     assert peak == 2
     assert [r.ok for r in results] == [True] * 4
+
+
+async def test_dagger_is_asked_only_for_networked_contracts(tmp_path: Path) -> None:
+    resolver = resolver_for(tmp_path, engines=["dagger"])
+    networked = {**CONTAINER, "engineSpec": {**CONTAINER["engineSpec"], "network": "bridge"}}
+    with pytest.raises(Unavailable) as caught:
+        await resolver.resolve(parse_contract(networked, "inline"))
+    assert caught.value.details["tried"] == {"dagger": dagger_status()[1]}

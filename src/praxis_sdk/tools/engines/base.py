@@ -67,6 +67,10 @@ class Engine(ABC):
         """Probe again on the next `available()` (after a failure that hints it went away)."""
         self._available = None
 
+    def refuses(self, contract: ToolContract, execution: ExecutionSettings) -> str | None:
+        """Why this engine cannot keep `contract`'s promises (then resolution moves on)."""
+        return None
+
     @abstractmethod
     async def _probe(self) -> tuple[bool, str]:
         """`(available, reason)`; must return within a few seconds."""

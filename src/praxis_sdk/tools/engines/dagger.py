@@ -58,6 +58,11 @@ class DaggerEngine(Engine):
     async def _probe(self) -> tuple[bool, str]:
         return dagger_status()
 
+    def refuses(self, contract: ToolContract, execution: ExecutionSettings) -> str | None:
+        if not Limits.of(contract, execution).networked:
+            return "Dagger cannot cut a container's network (the contract asks for none)"
+        return None
+
     async def run(
         self, contract: ToolContract, arguments: Mapping[str, Any], *, timeout: float
     ) -> ToolResult:

@@ -87,9 +87,13 @@ class EngineResolver:
             if engine is None:
                 tried[name] = "unknown engine"
                 continue
-            if await engine.available():
+            refused = engine.refuses(contract, self.execution)
+            if refused:
+                tried[name] = refused
+            elif await engine.available():
                 return engine
-            tried[name] = engine.reason
+            else:
+                tried[name] = engine.reason
         listed = "; ".join(f"{name}: {why}" for name, why in tried.items())
         raise Unavailable(
             f"no engine can run tool {contract.name!r} (tried {listed})",
