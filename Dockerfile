@@ -17,7 +17,9 @@ FROM python:3.11-slim
 ENV PATH=/opt/praxis/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    CONFIG_FILE=/app/configs/agent.yaml
+    CONFIG_FILE=/app/configs/agent.yaml \
+    PRAXIS_USER=praxis \
+    PRAXIS_WRITABLE_DIRS="/app/data /app/keys /app/logs /app/shared"
 RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin praxis \
     && mkdir -p /app/configs /app/data /app/keys /app/logs /app/shared /app/tools \
     && chown -R praxis:praxis /app
@@ -26,10 +28,10 @@ COPY --chown=praxis:praxis tools /app/tools
 COPY --chown=praxis:praxis configs /app/configs
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 WORKDIR /app
-USER praxis
 EXPOSE 8000 4001
 VOLUME ["/app/data", "/app/keys", "/app/logs", "/app/shared"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python3", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"]
+# The entry point starts as root, gives the mounted folders to `praxis`, and drops to it.
 ENTRYPOINT ["docker-entrypoint.sh"]
-CMD ["run"]
+CMD ["praxis-agent", "run"]

@@ -1,8 +1,17 @@
 #!/bin/sh
-# Container entry point: checks the config, then hands over to praxis-agent (PID 1 via exec,
-# so SIGTERM from `docker stop` reaches the agent and it shuts down in order).
+# Entry point of the Praxis images. Started as root only to hand the mounted folders
+# (PRAXIS_WRITABLE_DIRS) to the service user, it then runs the command as that user with
+# exec, so `docker stop` (SIGTERM) reaches the agent and it shuts down in order.
 set -eu
-if [ "${1:-run}" = "run" ]; then
-  praxis-agent validate-config >/dev/null
+user=${PRAXIS_USER:-praxis}
+if [ "$(id -u)" = 0 ]; then
+  for dir in ${PRAXIS_WRITABLE_DIRS:-}; do
+    mkdir -p "$dir"
+    chown -R "$user:$user" "$dir"
+  done
+  exec setpriv --reuid="$user" --regid="$user" --init-groups "$0" "$@"
 fi
-exec praxis-agent "$@"
+if [ "${1:-}" = "praxis-agent" ] && [ "${2:-}" = "run" ]; then
+  praxis-agent validate-config >/dev/null   # a bad config stops here with its errors
+fi
+exec "$@"

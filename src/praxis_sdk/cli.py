@@ -42,6 +42,16 @@ def load(config: Path | None, strict: bool, **overrides: Any) -> Settings:
     return settings
 
 
+def start_logging(settings: Settings) -> None:
+    """Logging as configured; a log file that cannot be written is a one-line error."""
+    from praxis_sdk.logging import configure_logging
+
+    try:
+        configure_logging(settings.logging, agent=settings.agent.name)
+    except OSError as exc:
+        fail(f"cannot write the log file {settings.logging.file}: {exc.strerror}")
+
+
 @app.command()
 def run(
     config: ConfigOpt = None,
@@ -53,11 +63,10 @@ def run(
 ) -> None:
     """Start the agent and serve until SIGTERM or Ctrl-C."""
     from praxis_sdk.agent import Agent
-    from praxis_sdk.logging import configure_logging
 
     settings = load(config, strict, name=name, port=port, p2p_port=p2p_port,
                     log_level=log_level)
-    configure_logging(settings.logging, agent=settings.agent.name)
+    start_logging(settings)
     try:
         Agent(settings).run()
     except PraxisError as exc:
@@ -76,11 +85,10 @@ def mcp_stdio(config: ConfigOpt = None, strict: StrictOpt = False) -> None:
     stderr.
     """
     from praxis_sdk.agent import Agent
-    from praxis_sdk.logging import configure_logging
     from praxis_sdk.mcp.stdio import run_stdio
 
     settings = load(config, strict)
-    configure_logging(settings.logging, agent=settings.agent.name)
+    start_logging(settings)
     try:
         run_stdio(Agent(settings, serve_http=False), version=settings.agent.version)
     except PraxisError as exc:

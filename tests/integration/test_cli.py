@@ -101,3 +101,10 @@ def test_unwritable_data_dir(tmp_path: Path) -> None:
     config = agent_config(tmp_path, "a", storage={"data_dir": str(tmp_path / "blocker" / "d")})
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(config))
     assert_one_line_error(cli("run", "-c", "a.yaml", cwd=tmp_path), 1, "not writable")
+
+
+def test_unwritable_log_file(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("")
+    config = agent_config(tmp_path, "a", logging={"file": str(tmp_path / "blocker" / "a.log")})
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(config))
+    assert_one_line_error(cli("run", "-c", "a.yaml", cwd=tmp_path), 1, "cannot write the log file")
