@@ -81,7 +81,6 @@ class Agent:
         self.p2p: P2PService | None = None
         if self.config.p2p.enabled:
             self.p2p = self._p2p()
-            self.components.append(self.p2p)
             self.services.p2p = self.p2p
             self.catalog.on_change(self.p2p.notify_tools_changed)
         self.workflows = WorkflowService(catalog=self.catalog, bus=self.bus, store=self.store,
@@ -93,6 +92,11 @@ class Agent:
         if serve_http:
             self.http = HTTPServer(self.app, self.config.http.host, self.config.http.port,
                                    log_level=self.config.logging.level)
+            self.components.append(self.http)
+        if self.p2p is not None:
+            # Last: /health answers (p2p "starting") while libp2p loads and listens; a P2P
+            # start failure still stops the node.
+            self.components.append(self.p2p)
         self.started_at: float | None = None
         self._running: list[Component] = []
 
@@ -149,7 +153,7 @@ class Agent:
         """Start every component in order; on failure, stop what started and re-raise."""
         self.bus.bind_loop(asyncio.get_running_loop())
         Path(self.config.agent.shared_dir).mkdir(parents=True, exist_ok=True)
-        order = [*self.components, *([self.http] if self.http else [])]
+        order = self.components
         try:
             for component in order:
                 await component.start()
@@ -212,11 +216,10 @@ class Agent:
 
     async def health(self) -> dict[str, Any]:
         """`/health`: the node's status from each component's."""
-        parts = {c.name: c.health() for c in [*self.components, *([self.http] if self.http
-                                                                     else [])]}
+        parts = {c.name: c.health() for c in self.components}
         parts["tools"] = await self._tools_health()
         return {
-            "status": overall(parts, CRITICAL) if self.started_at else "unhealthy",
+            "status": overall(parts, CRITICAL),
             "agent": self.name,
             "version": self.config.agent.version,
             "uptime_s": round(time.monotonic() - self.started_at, 3) if self.started_at else 0.0,

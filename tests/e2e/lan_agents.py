@@ -96,8 +96,9 @@ def wait_healthy(agent: LanAgent, timeout: float = 30) -> None:
     while time.monotonic() < deadline:
         if agent.proc.poll() is not None:
             raise AssertionError(f"{agent.name} exited {agent.proc.returncode}:\n{agent.log}")
-        status, _ = agent.request("GET", "/health")
-        if status == 200:
+        status, body = agent.request("GET", "/health")
+        parts = body.get("components", {}).values() if isinstance(body, dict) else []
+        if status == 200 and all(part.get("status") != "starting" for part in parts):
             return
         time.sleep(0.1)
     raise AssertionError(f"{agent.name} not healthy after {timeout}s:\n{agent.log[-3000:]}")

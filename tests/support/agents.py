@@ -72,9 +72,9 @@ def agent_config(home: Path, name: str, **sections: dict[str, Any]) -> dict[str,
     return config
 
 
-def start_agent(home: Path, config: dict[str, Any], *, wait: float = 20,
-                env: dict[str, str] | None = None) -> AgentProcess:
-    """Write the config, start the process, return once `/health` answers 200."""
+def launch_agent(home: Path, config: dict[str, Any], *, env: dict[str, str] | None = None
+                 ) -> AgentProcess:
+    """Write the config and start `praxis-agent run`; does not wait."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "shared").mkdir(exist_ok=True)
     path = home / "agent.yaml"
@@ -86,11 +86,26 @@ def start_agent(home: Path, config: dict[str, Any], *, wait: float = 20,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     http = config["http"]
-    token = http.get("auth_token")
-    agent = AgentProcess(config["agent"]["name"], f"http://{http['host']}:{http['port']}",
-                         home, path, proc, config, token)
+    return AgentProcess(config["agent"]["name"], f"http://{http['host']}:{http['port']}",
+                        home, path, proc, config, http.get("auth_token"))
+
+
+def start_agent(home: Path, config: dict[str, Any], *, wait: float = 20,
+                env: dict[str, str] | None = None) -> AgentProcess:
+    """Start an agent and return once every component has started (`/health` 200)."""
+    agent = launch_agent(home, config, env=env)
     wait_healthy(agent, wait)
     return agent
+
+
+def started(url: str) -> bool:
+    """`/health` answers 200 and no component is still starting (P2P starts last)."""
+    try:
+        reply = httpx.get(f"{url}/health", timeout=1)
+    except httpx.HTTPError:
+        return False
+    return reply.status_code == 200 and all(
+        part.get("status") != "starting" for part in reply.json()["components"].values())
 
 
 def wait_healthy(agent: AgentProcess, wait: float) -> None:
@@ -98,11 +113,8 @@ def wait_healthy(agent: AgentProcess, wait: float) -> None:
     while time.monotonic() < deadline:
         if agent.proc.poll() is not None:
             raise RuntimeError(f"agent {agent.name} exited {agent.proc.returncode}:\n{agent.log}")
-        try:
-            if httpx.get(f"{agent.url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if started(agent.url):
+            return
         time.sleep(0.05)
     agent.stop()
     raise TimeoutError(f"agent {agent.name} not healthy after {wait}s:\n{agent.log}")

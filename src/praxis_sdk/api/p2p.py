@@ -57,7 +57,10 @@ async def peers(services: Services = Depends(get_services)) -> list[dict[str, An
 @router.get("/p2p/info", response_model=P2PInfo)
 async def info(services: Services = Depends(get_services)) -> dict[str, Any]:
     """Our peer id, dialable addresses and protocols (what HTTP bootstrap asks for)."""
-    return _p2p(services).info()
+    p2p = _p2p(services)
+    if not p2p.running:  # peers would dial addresses that do not listen yet
+        raise Unavailable("P2P is not listening yet; ask again in a moment")
+    return p2p.info()
 
 
 @router.get("/p2p/cards")

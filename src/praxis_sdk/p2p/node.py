@@ -127,6 +127,9 @@ class P2PNode:
         maddrs = [multiaddr.Multiaddr(_strip_p2p(a)) for a in addrs]
         with trio.move_on_after(timeout) as scope:
             if not self.is_connected(peer_id):
+                # An explicit dial with fresh addresses (a bootstrap retry, /p2p/connect)
+                # is not held back by libp2p's memory of the last failed attempt.
+                self.host.get_network().unblock_peer(pid)
                 try:
                     await self.host.connect(PeerInfo(pid, maddrs))
                 except Exception as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -87,6 +88,7 @@ class P2PService:
         self._stopping = asyncio.Event()
         self._http: httpx.AsyncClient | None = None
         self._started_at = 0.0
+        self._starting = False
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -102,6 +104,19 @@ class P2PService:
             log.warning("p2p.enable_dht is set, but the Kademlia DHT is not supported yet: "
                         "peers are found by mDNS and p2p.bootstrap_nodes only "
                         "(p2p.rendezvous %r is not used)", self.config.rendezvous)
+        self._starting = True
+        try:
+            await self._start_node()
+        finally:
+            self._starting = False
+        self._started_at = time.time()
+        for entry in self.config.bootstrap_nodes or []:
+            self._spawn(self._bootstrap_loop(entry))
+
+    async def _start_node(self) -> None:
+        # libp2p takes most of a second to import: do it in a worker thread so the
+        # event loop (and /health, which says "starting") keeps answering meanwhile.
+        await asyncio.to_thread(importlib.import_module, "praxis_sdk.p2p.node")
         from praxis_sdk.p2p import identity
         from praxis_sdk.p2p.bridge import TrioBridge
         from praxis_sdk.p2p.node import NodeHooks, P2PNode
@@ -117,9 +132,6 @@ class P2PService:
         self._rebuild_card()
         self._http = httpx.AsyncClient()
         await self._bridge.start(self._node.run, timeout=float(self.config.connection_timeout))
-        self._started_at = time.time()
-        for entry in self.config.bootstrap_nodes or []:
-            self._spawn(self._bootstrap_loop(entry))
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Stop dialling, close peers, stop the trio thread; bounded by `timeout`."""
@@ -149,7 +161,8 @@ class P2PService:
         if not getattr(self.config, "enabled", True):
             return {"status": "disabled", "listening": False, "peer_id": "", "addresses": [],
                     "peers_connected": 0, "peers_gone": 0}
-        return {"status": "healthy" if self.running else "unhealthy",
+        status = "healthy" if self.running else "starting" if self._starting else "unhealthy"
+        return {"status": status,
                 "listening": self.running, "peer_id": self.peer_id,
                 "addresses": self.info()["addresses"], "peers_connected": connected,
                 "peers_gone": gone}
