@@ -40,3 +40,22 @@ def fail(message: str, code: int = 1) -> int:
     tool = os.path.basename(os.path.dirname(os.path.abspath(sys.argv[0])))
     print(f"{tool}: {message}", file=sys.stderr)
     return code
+
+
+class ToolInputError(Exception):
+    """Input the tool cannot use; `main` turns it into `fail(...)`."""
+
+
+def read_text(file_path: str, max_bytes: int) -> str:
+    """A text file's content (undecodable bytes replaced); ToolInputError says why not."""
+    try:
+        if os.path.getsize(file_path) > max_bytes:
+            raise ToolInputError(f"file {file_path!r} is larger than {max_bytes} bytes")
+        with open(file_path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise ToolInputError(f"file {file_path!r} not found") from None
+    except IsADirectoryError:
+        raise ToolInputError(f"{file_path!r} is a directory, not a file") from None
+    except OSError as exc:
+        raise ToolInputError(f"file {file_path!r} cannot be read: {exc.strerror}") from None

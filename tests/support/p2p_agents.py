@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -43,17 +42,6 @@ def post(agent: AgentProcess, path: str, body: dict[str, Any],
     return httpx.post(f"{agent.url}{path}", json=body, headers=agent.headers(),
                       timeout=timeout)
 
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def peer_tools(agent: AgentProcess, provider: str) -> set[str]:

@@ -12,7 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from toolargs import argument, fail, flag  # noqa: E402
+from toolargs import ToolInputError, argument, fail, flag, read_text  # noqa: E402
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -22,14 +22,9 @@ def read_source() -> tuple[str | None, str | None]:
     text, file_path = argument("json_data"), argument("file_path")
     if file_path:
         try:
-            if os.path.getsize(file_path) > MAX_BYTES:
-                return None, f"file {file_path!r} is larger than {MAX_BYTES} bytes"
-            with open(file_path, encoding="utf-8") as handle:
-                return handle.read(), None
-        except FileNotFoundError:
-            return None, f"file {file_path!r} not found"
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, f"file {file_path!r} cannot be read: {exc}"
+            return read_text(file_path, MAX_BYTES), None
+        except ToolInputError as exc:
+            return None, str(exc)
     if text is None:
         return None, "give 'json_data' or 'file_path'"
     if not isinstance(text, str):

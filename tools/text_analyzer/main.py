@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from toolargs import argument, fail  # noqa: E402
+from toolargs import ToolInputError, argument, fail, read_text  # noqa: E402
 
 MAX_BYTES = 20 * 1024 * 1024
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -52,14 +52,9 @@ def main() -> int:
     text, file_path = argument("text"), argument("file_path") or argument("input_file")
     if file_path:
         try:
-            if os.path.getsize(file_path) > MAX_BYTES:
-                return fail(f"file {file_path!r} is larger than {MAX_BYTES} bytes")
-            with open(file_path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except FileNotFoundError:
-            return fail(f"file {file_path!r} not found")
-        except (IsADirectoryError, PermissionError) as exc:
-            return fail(f"file {file_path!r} cannot be read: {exc.strerror}")
+            text = read_text(file_path, MAX_BYTES)
+        except ToolInputError as exc:
+            return fail(str(exc))
     if text is None:
         return fail("give 'text' or 'file_path'", 2)
     top = argument("top")

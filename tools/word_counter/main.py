@@ -11,7 +11,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from toolargs import argument, fail  # noqa: E402
+from toolargs import ToolInputError, argument, fail, read_text  # noqa: E402
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -29,16 +29,9 @@ def main() -> int:
     file_path, text = argument("file_path"), argument("text")
     if file_path:
         try:
-            if os.path.getsize(file_path) > MAX_BYTES:
-                return fail(f"file {file_path!r} is larger than {MAX_BYTES} bytes")
-            with open(file_path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        except FileNotFoundError:
-            return fail(f"file {file_path!r} not found")
-        except IsADirectoryError:
-            return fail(f"{file_path!r} is a directory, not a file")
-        except PermissionError:
-            return fail(f"file {file_path!r} cannot be read (permission denied)")
+            text = read_text(file_path, MAX_BYTES)
+        except ToolInputError as exc:
+            return fail(str(exc))
     elif text is None:
         return fail("give 'file_path' or 'text'", 2)
     result = {"file_path": file_path} if file_path else {}

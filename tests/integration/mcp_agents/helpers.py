@@ -6,8 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from tests.support.agents import REPO, AgentProcess, free_port
+from tests.support.waiting import wait_until
 
 FS_SCRIPT = Path(sys.executable).with_name("praxis-mcp-filesystem")
 NPM_FS_ENTRY = (
@@ -55,7 +55,7 @@ class FsServer:
              "--port", str(self.port), "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        wait_for(self._healthy, timeout, "the filesystem server's /health")
+        wait_until(self._healthy, timeout, "the filesystem server's /health")
         return self
 
     def _healthy(self) -> bool:
@@ -73,16 +73,6 @@ class FsServer:
             self.proc.wait(timeout=10)
         self.proc = None
 
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll `check()` until it returns something truthy; fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def tools_by_key(agent: AgentProcess) -> dict[str, dict[str, Any]]:

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from tests.integration.mcp_agents.helpers import AGENT_ENV, FsServer, mcp_client, wait_for
+from tests.integration.mcp_agents.helpers import AGENT_ENV, FsServer, mcp_client
 from tests.support.agents import AgentProcess
+from tests.support.waiting import wait_until
 
 TOKEN = "mcp-test-token"
 PY_TOOLS = [
@@ -38,7 +39,7 @@ def agent(spawn_agent: Callable[..., AgentProcess],
         http={"auth_token": TOKEN, "allowed_hosts": ["127.0.0.1", "agent-one.example"]},
         mcp={"servers": [{"name": "fs", "transport": "streamable-http", "url": fs.url}]},
     )
-    wait_for(lambda: httpx.get(f"{node.url}/health", timeout=5).json()["components"]["mcp"]
+    wait_until(lambda: httpx.get(f"{node.url}/health", timeout=5).json()["components"]["mcp"]
              ["servers"]["fs"]["state"] == "connected", 20, "fs connected")
     return node
 

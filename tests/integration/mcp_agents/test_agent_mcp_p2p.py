@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from tests.integration.mcp_agents.helpers import AGENT_ENV, mcp_client, tools_by_key, wait_for
+from tests.integration.mcp_agents.helpers import AGENT_ENV, mcp_client, tools_by_key
 from tests.support.agents import AgentProcess
+from tests.support.waiting import wait_until
 
 B_TOOLS = [{"name": "b_describe", "engine": "python",
             "engineSpec": {"entrypoint": "tests.support.echo_tool:describe"}},
@@ -20,7 +21,7 @@ async def test_peer_tool_through_mcp_of_the_other_agent(
     b = spawn_agent("peer-b", env=AGENT_ENV, agent={"tools": B_TOOLS}, p2p={"enabled": True})
     a = spawn_agent("peer-a", env=AGENT_ENV,
                     p2p={"enabled": True, "bootstrap_nodes": [b.url]})
-    wait_for(lambda: "b_describe@peer-b" in tools_by_key(a), 30, "peer-b's tool on peer-a")
+    wait_until(lambda: "b_describe@peer-b" in tools_by_key(a), 30, "peer-b's tool on peer-a")
     peer_tool = tools_by_key(a)["b_describe@peer-b"]
     assert peer_tool["source"] == "peer" and "b_private@peer-b" not in tools_by_key(a)
 

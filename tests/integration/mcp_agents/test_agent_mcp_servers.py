@@ -10,14 +10,9 @@ from typing import Any
 
 import httpx
 
-from tests.integration.mcp_agents.helpers import (
-    FsServer,
-    invoke,
-    npm_fs_entry,
-    tools_by_key,
-    wait_for,
-)
+from tests.integration.mcp_agents.helpers import FsServer, invoke, npm_fs_entry, tools_by_key
 from tests.support.agents import AgentProcess, free_port
+from tests.support.waiting import wait_until
 
 FAST = {"heartbeat_interval": 0.5, "backoff_initial": 0.1, "backoff_max": 0.5,
         "connect_timeout": 10, "call_timeout": 10}
@@ -59,7 +54,7 @@ def test_agent_serves_tools_of_http_and_stdio_mcp_servers(
         {"name": "npmfs", "transport": "stdio", "command": "node",
          "args": [str(npm_fs_entry()), str(npm_root)]},
     ]})
-    wait_for(lambda: connected(agent, "fs", "npmfs"), 30, "both MCP servers connected")
+    wait_until(lambda: connected(agent, "fs", "npmfs"), 30, "both MCP servers connected")
 
     tools = tools_by_key(agent)
     ours = {k for k, t in tools.items() if t["provider"] == "fs"}
@@ -113,11 +108,11 @@ def test_dead_server_is_reconnected_and_its_tools_come_back(
     fs = fs_server("fsroot")
     agent = spawn_agent("mcp-reconnect", mcp={"limits": FAST, "servers": [
         {"name": "fs", "transport": "streamable-http", "url": fs.url}]})
-    wait_for(lambda: connected(agent, "fs"), 20, "fs connected")
+    wait_until(lambda: connected(agent, "fs"), 20, "fs connected")
     assert "list_directory@fs" in tools_by_key(agent)
 
     fs.kill()
-    wait_for(lambda: not any(k.endswith("@fs") for k in tools_by_key(agent)), 10,
+    wait_until(lambda: not any(k.endswith("@fs") for k in tools_by_key(agent)), 10,
              "the dead server's tools leaving GET /tools")
     health = mcp_health(agent)["fs"]
     assert health["state"] == "reconnecting" and health["last_error"]
@@ -128,7 +123,7 @@ def test_dead_server_is_reconnected_and_its_tools_come_back(
     assert gone.status_code == 404
 
     fs.start()
-    wait_for(lambda: "list_directory@fs" in tools_by_key(agent), 20, "tools back after restart")
+    wait_until(lambda: "list_directory@fs" in tools_by_key(agent), 20, "tools back after restart")
     assert mcp_health(agent)["fs"]["reconnects"] == 1
     assert invoke(agent, "list_directory@fs", {"path": "."})["ok"]
     assert httpx.get(f"{agent.url}/health", timeout=5).json()["status"] == "healthy"

@@ -9,7 +9,6 @@ import select
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.waiting import wait_until
 
 HERE = Path(__file__).parent
 SRC = HERE.parents[2] / "src"
@@ -106,17 +107,6 @@ def read_line(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
         raise AssertionError(f"node did not start within {timeout}s: {err.decode()[-3000:]}")
     return json.loads(line)
 
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll `check` until it returns something truthy, failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def run_raw_client(options: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from tests.support.p2p_agents import (
     peer_tools,
     post,
     python_tool,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 Spawn = Callable[..., AgentProcess]
 ELSEWHERE = "12D3KooWGzXbNBm2ZmV4n3yFpwvyPuVvuKAPRbs7ey9YNbk2RnFk"  # some other node's id

@@ -14,8 +14,8 @@ from tests.support.p2p_agents import (
     peer_tools,
     post,
     python_tool,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 Spawn = Callable[..., AgentProcess]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from tests.integration.workflows.wf_helpers import get, post, sections, wait_for
+from tests.integration.workflows.wf_helpers import get, post, sections
+from tests.support.waiting import wait_until
 
 
 def test_results_visible_after_restart(spawn_agent: Any) -> None:
@@ -30,7 +31,7 @@ def test_run_cut_off_by_a_crash_is_failed(spawn_agent: Any) -> None:
     agent = spawn_agent("crash", **sections())
     task = post(agent, "/execute", {"dsl": "CALL sleeper 30"}, wait="false").json()
     run_id = task["meta"]["run_id"]
-    wait_for(lambda: get(agent, f"/workflows/{run_id}").json()["nodes"][0]["status"]
+    wait_until(lambda: get(agent, f"/workflows/{run_id}").json()["nodes"][0]["status"]
              == "running", what="the step running")
     agent.proc.send_signal(signal.SIGKILL)
     agent.proc.wait(10)

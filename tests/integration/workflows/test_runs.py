@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.workflows.wf_helpers import WS, get, node_events, post, sections, wait_for
+from tests.integration.workflows.wf_helpers import WS, get, node_events, post, sections
 from tests.integration.workflows.wf_helpers import ws_connect as connect
+from tests.support.waiting import wait_until
 
 
 def first(events: list[tuple[str, str]], item: tuple[str, str]) -> int:
@@ -106,7 +107,7 @@ def test_cancel_mid_run(spawn_agent: Any) -> None:
     started = post(agent, "/workflows", graph)
     assert started.status_code == 202, started.text
     assert started.json()["id"] == "long-one"
-    wait_for(lambda: get(agent, "/workflows/long-one").json()["nodes"][0]["status"]
+    wait_until(lambda: get(agent, "/workflows/long-one").json()["nodes"][0]["status"]
              == "running", what="the slow step running")
     again = post(agent, "/workflows", graph)
     assert again.status_code == 409  # same id while it runs

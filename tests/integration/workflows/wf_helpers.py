@@ -1,10 +1,9 @@
-"""Helpers for workflow tests: the extra tools, a WebSocket client, waiting with deadlines."""
+"""Helpers for workflow tests: the extra tools and a WebSocket client."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -82,16 +81,6 @@ def node_events(frames: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(f["payload"]["nodeId"], f["payload"]["status"]) for f in frames
             if f["type"] == "nodeStatusUpdate"]
 
-
-def wait_for(check: Callable[[], Any], timeout: float = 20, what: str = "condition") -> Any:
-    """Poll `check` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 def post(agent: AgentProcess, path: str, body: dict[str, Any], **params: Any) -> httpx.Response:
