@@ -26,8 +26,8 @@ from praxis_sdk.tools.engines.base import (
     tool_environment,
     working_dir,
 )
-from praxis_sdk.tools.engines.process import outcome_to_result, run_process
-from praxis_sdk.tools.engines.sandbox import PYTHON_NAMES, rlimit_prefix
+from praxis_sdk.tools.engines.process import run_limited
+from praxis_sdk.tools.engines.sandbox import PYTHON_NAMES
 from praxis_sdk.tools.result import ToolResult
 
 
@@ -71,18 +71,6 @@ class LocalEngine(Engine):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
         env.update(tool_environment(contract, arguments))
         cwd = to_host_path(working_dir(contract, mounts), mounts)
-        cpu_seconds = max(1, math.ceil(timeout * max(limits.cpus, 1.0))) + 1
-        outcome = await run_process(
-            [*rlimit_prefix(limits.memory_bytes, cpu_seconds, None), *argv],
-            env=env,
-            cwd=cwd if os.path.isdir(cwd) else str(self.base_dir),
-            timeout=timeout,
-            max_output_bytes=limits.max_output_bytes,
-        )
-        return outcome_to_result(
-            outcome,
-            tool=contract.name,
-            engine=self.name,
-            timeout=timeout,
-            max_output_bytes=limits.max_output_bytes,
-        )
+        return await run_limited(argv, tool=contract.name, engine=self.name, env=env,
+                                 cwd=cwd if os.path.isdir(cwd) else str(self.base_dir),
+                                 limits=limits, timeout=timeout)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
+import shutil
 import signal
 import time
 from collections.abc import Callable, Mapping
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from praxis_sdk.errors import Timeout as ToolTimeout
 from praxis_sdk.errors import TooLarge, ToolFailed
+from praxis_sdk.tools.engines.base import Limits
 from praxis_sdk.tools.result import TextContent, ToolResult
 
 STDERR_TAIL_BYTES = 4096
@@ -174,3 +177,30 @@ def outcome_to_result(
             result.content.append(TextContent(text=stdout))
         return result
     return ToolResult.from_output(output=stdout, **common)
+
+
+def rlimit_prefix(memory_bytes: int, cpu_seconds: int, nproc: int | None) -> list[str]:
+    """`prlimit ... --` applying the limits to the command it execs.
+
+    A wrapper process, not a `preexec_fn`: Python code between fork and exec can deadlock
+    when the agent has other threads (worker threads, the child watcher), which it does.
+    """
+    prlimit = shutil.which("prlimit") or "prlimit"
+    limits = [f"--as={memory_bytes}", f"--cpu={cpu_seconds}", "--core=0"]
+    if nproc is not None:
+        limits.append(f"--nproc={nproc}")
+    return [prlimit, *limits, "--"]
+
+
+async def run_limited(
+    argv: list[str], *, tool: str, engine: str, env: Mapping[str, str], cwd: str | None,
+    limits: Limits, timeout: float, nproc: int | None = None,
+) -> ToolResult:
+    """One tool run of `argv` under its memory, CPU-time and process limits."""
+    cpu_seconds = max(1, math.ceil(timeout * max(limits.cpus, 1.0))) + 1
+    outcome = await run_process(
+        [*rlimit_prefix(limits.memory_bytes, cpu_seconds, nproc), *argv],
+        env=env, cwd=cwd, timeout=timeout, max_output_bytes=limits.max_output_bytes,
+    )
+    return outcome_to_result(outcome, tool=tool, engine=engine, timeout=timeout,
+                             max_output_bytes=limits.max_output_bytes)

@@ -13,7 +13,6 @@ namespace still guarantees that every process of the tool dies with it.
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 from collections.abc import Mapping
@@ -32,7 +31,7 @@ from praxis_sdk.tools.engines.base import (
     tool_environment,
     working_dir,
 )
-from praxis_sdk.tools.engines.process import outcome_to_result, run_process
+from praxis_sdk.tools.engines.process import run_limited
 from praxis_sdk.tools.result import ToolResult
 
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
@@ -43,19 +42,6 @@ ETC_FILES = (
 NET_ETC_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf")
 SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
 PYTHON_NAMES = ("python", "python3")
-
-
-def rlimit_prefix(memory_bytes: int, cpu_seconds: int, nproc: int | None) -> list[str]:
-    """`prlimit ... --` applying the limits to the command it execs.
-
-    A wrapper process, not a `preexec_fn`: Python code between fork and exec can deadlock
-    when the agent has other threads (worker threads, the child watcher), which it does.
-    """
-    prlimit = shutil.which("prlimit") or "prlimit"
-    limits = [f"--as={memory_bytes}", f"--cpu={cpu_seconds}", "--core=0"]
-    if nproc is not None:
-        limits.append(f"--nproc={nproc}")
-    return [prlimit, *limits, "--"]
 
 
 def system_python() -> tuple[str, list[str]]:
@@ -158,19 +144,6 @@ class SandboxEngine(Engine):
         argv = self.command(contract, limits)
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp"}
         env.update(tool_environment(contract, arguments))
-        cpu_seconds = max(1, math.ceil(timeout * max(limits.cpus, 1.0))) + 1
         nproc = self.pids_limit if os.geteuid() != 0 else None
-        outcome = await run_process(
-            [*rlimit_prefix(limits.memory_bytes, cpu_seconds, nproc), *argv],
-            env=env,
-            cwd=None,
-            timeout=timeout,
-            max_output_bytes=limits.max_output_bytes,
-        )
-        return outcome_to_result(
-            outcome,
-            tool=contract.name,
-            engine=self.name,
-            timeout=timeout,
-            max_output_bytes=limits.max_output_bytes,
-        )
+        return await run_limited(argv, tool=contract.name, engine=self.name, env=env, cwd=None,
+                                 limits=limits, timeout=timeout, nproc=nproc)
