@@ -252,6 +252,7 @@ def response_from_result(request_id: str, result: ToolResult) -> ToolResponse:
         body: dict[str, Any] = {
             "content": [part.model_dump() for part in result.content],
             "isError": False,
+            "engine": result.engine,  # extra: which engine ran it on the peer
         }
         if result.structured is not None:
             body["structuredContent"] = result.structured
@@ -260,7 +261,8 @@ def response_from_result(request_id: str, result: ToolResult) -> ToolResponse:
     return ToolResponse(
         id=request_id,
         result={"status": "error", "error": error.message,
-                "content": [{"type": "text", "text": error.message}], "isError": True},
+                "content": [{"type": "text", "text": error.message}], "isError": True,
+                "engine": result.engine},
         error=WireError(code=_NUMERIC_BY_CODE.get(error.code, INTERNAL_ERROR),
                         message=error.message, praxisCode=error.code),
     )
@@ -298,9 +300,11 @@ def result_from_response(
     response: ToolResponse, *, tool: str, provider: str, duration_ms: float
 ) -> ToolResult:
     """Any response shape a Go or Python peer sends, as our ToolResult."""
-    common = {"tool": tool, "provider": provider, "engine": "remote-p2p",
-              "duration_ms": duration_ms}
     body = response.result
+    engine = body.get("engine") if isinstance(body, dict) else None
+    common = {"tool": tool, "provider": provider,
+              "engine": engine if isinstance(engine, str) and engine else "remote-p2p",
+              "duration_ms": duration_ms}
     if isinstance(body, dict) and body.get("status") == "unknown_tool":
         return ToolResult.failure(code="not_found", message=f"peer has no tool {tool}", **common)
     if isinstance(body, dict) and body.get("status") == "error":

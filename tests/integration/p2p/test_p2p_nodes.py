@@ -29,7 +29,7 @@ def test_connect_by_url_swaps_cards_and_calls_both_ways(nodes: NodeFactory, wait
     wait_for(lambda: a.peer_id in b.get("/p2p/cards"), 5, "B to hold A's card")
 
     echo = a.call(b.peer_id, "echo", text="hi")
-    assert echo["ok"] and echo["provider"] == "agent-b" and echo["engine"] == "remote-p2p"
+    assert echo["ok"] and echo["provider"] == "agent-b" and echo["engine"] == "python"
     assert echo["structured"] == {"echo": "hi", "agent": "agent-b"}
     back = b.call("agent-a", "only_agent_a")
     assert back["ok"] and back["content"][0]["text"] == "only_agent_a ran on agent-a"

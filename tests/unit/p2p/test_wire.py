@@ -185,3 +185,14 @@ def test_nested_arguments_only_when_all_parts_are_objects() -> None:
     assert wire.flatten_arguments({"args": {"a": 1}, "secrets": {"k": "v"}}) == {"a": 1, "k": "v"}
     assert wire.flatten_arguments({"args": "literal"}) == {"args": "literal"}
     assert wire.flatten_arguments({}) == {}
+
+
+def test_engine_of_the_peer_travels_and_go_results_fall_back() -> None:
+    ours = wire.response_from_result("r1", ToolResult.from_output(
+        tool="t", provider="b", engine="sandbox", output='{"a": 1}', duration_ms=1))
+    back = wire.result_from_response(ours, tool="t", provider="b", duration_ms=2)
+    assert (back.engine, back.structured) == ("sandbox", {"a": 1})
+    go = wire.ToolResponse(id="r2", result={"content": [{"type": "text", "text": "x"}],
+                                            "isError": False})
+    assert wire.result_from_response(go, tool="t", provider="b", duration_ms=1).engine == \
+        "remote-p2p"
