@@ -86,7 +86,7 @@ class Agent:
         self.workflows = WorkflowService(catalog=self.catalog, bus=self.bus, store=self.store,
                                          config=self.config)
         self.services.runner = self.workflows
-        self.components.append(self.workflows)  # stopped early: cancels runs still going
+        self.components.append(self.workflows)  # stops after HTTP and P2P: cancels live runs
         self.app = create_app(self.services)
         self.http: HTTPServer | None = None
         if serve_http:
