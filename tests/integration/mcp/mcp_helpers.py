@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from tests.support.agents import free_port
+
 REPO = Path(__file__).resolve().parents[3]
 SRC = REPO / "src"
 NPM_FS_ENTRY = (
@@ -24,11 +25,6 @@ NPM_FS_ENTRY = (
 )
 STDIO_CATALOG = Path(__file__).with_name("stdio_catalog.py")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def child_env() -> dict[str, str]:

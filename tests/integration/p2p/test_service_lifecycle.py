@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,7 @@ from praxis_sdk.errors import InvalidInput, NotFound, Unavailable
 from praxis_sdk.p2p.service import P2PService
 from praxis_sdk.tools.result import ToolResult
 from praxis_sdk.tools.spec import ToolSpec
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.agents import free_port
 
 
 def service(tmp_path: Path, name: str, **p2p: Any) -> P2PService:
