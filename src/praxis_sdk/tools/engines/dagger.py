@@ -29,7 +29,7 @@ from praxis_sdk.tools.engines.base import (
     tool_environment,
     working_dir,
 )
-from praxis_sdk.tools.engines.process import Outcome, outcome_to_result
+from praxis_sdk.tools.engines.process import collected_result
 from praxis_sdk.tools.result import ToolResult
 
 
@@ -94,18 +94,9 @@ class DaggerEngine(Engine):
                         await ctr.directory(mount.target).export(str(mount.source))
         timed_out = scope.cancelled_caught
         data = stdout.encode()
-        outcome = Outcome(
-            exit_code=exit_code,
-            stdout=data[: limits.max_output_bytes],
-            stderr=stderr.encode(),
-            timed_out=timed_out,
+        return collected_result(
+            tool=contract.name, engine=self.name, limits=limits, timeout=timeout,
+            started=started, exit_code=exit_code, stdout=data[: limits.max_output_bytes],
+            stderr=stderr.encode(), timed_out=timed_out,
             truncated=len(data) > limits.max_output_bytes,
-            duration_ms=(time.perf_counter() - started) * 1000,
-        )
-        return outcome_to_result(
-            outcome,
-            tool=contract.name,
-            engine=self.name,
-            timeout=timeout,
-            max_output_bytes=limits.max_output_bytes,
         )

@@ -30,7 +30,7 @@ from praxis_sdk.tools.engines.base import (
     tool_environment,
     working_dir,
 )
-from praxis_sdk.tools.engines.process import Outcome, outcome_to_result
+from praxis_sdk.tools.engines.process import collected_result
 from praxis_sdk.tools.result import ToolResult
 
 NOBODY = "65534:65534"
@@ -201,20 +201,10 @@ class DockerEngine(Engine):
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(self._dispose, container)
-        outcome = Outcome(
-            exit_code=exit_code,
-            stdout=stdout,
-            stderr=stderr,
-            timed_out=timed_out,
-            truncated=truncated,
-            duration_ms=(time.perf_counter() - started) * 1000,
-        )
-        return outcome_to_result(
-            outcome,
-            tool=contract.name,
-            engine=self.name,
-            timeout=timeout,
-            max_output_bytes=limits.max_output_bytes,
+        return collected_result(
+            tool=contract.name, engine=self.name, limits=limits, timeout=timeout,
+            started=started, exit_code=exit_code, stdout=stdout, stderr=stderr,
+            timed_out=timed_out, truncated=truncated,
         )
 
     @staticmethod

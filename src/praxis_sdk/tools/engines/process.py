@@ -204,3 +204,14 @@ async def run_limited(
     )
     return outcome_to_result(outcome, tool=tool, engine=engine, timeout=timeout,
                              max_output_bytes=limits.max_output_bytes)
+
+
+def collected_result(
+    *, tool: str, engine: str, limits: Limits, timeout: float, started: float,
+    exit_code: int | None, stdout: bytes, stderr: bytes, timed_out: bool, truncated: bool,
+) -> ToolResult:
+    """The result of a run whose output an engine collected itself (containers)."""
+    outcome = Outcome(exit_code=exit_code, stdout=stdout, stderr=stderr, timed_out=timed_out,
+                      truncated=truncated, duration_ms=(time.perf_counter() - started) * 1000)
+    return outcome_to_result(outcome, tool=tool, engine=engine, timeout=timeout,
+                             max_output_bytes=limits.max_output_bytes)
