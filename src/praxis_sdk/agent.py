@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 
 from praxis_sdk.api import Services, create_app
-from praxis_sdk.api.server import HTTPServer
+from praxis_sdk.api.server import HTTPServer, run_loop
 from praxis_sdk.bus import EventBus
 from praxis_sdk.config import Settings, load_config
 from praxis_sdk.health import Component, overall
@@ -192,7 +192,7 @@ class Agent:
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT, then stop in order (what `praxis-agent run` does)."""
-        asyncio.run(self._serve_forever())
+        run_loop(self._serve_forever())
 
     async def _serve_forever(self) -> None:
         stop = asyncio.Event()

@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from praxis_sdk import __version__
 from praxis_sdk.api import events, health, p2p, tasks, tools, workflows
 from praxis_sdk.api.errors import install_error_handlers
-from praxis_sdk.api.middleware import AuthMiddleware, BodyLimitMiddleware, MetricsMiddleware
+from praxis_sdk.api.middleware import GateMiddleware
 from praxis_sdk.api.services import Services
 
 ROUTERS: list[APIRouter] = [
@@ -32,12 +32,11 @@ def create_app(services: Services, *, extra_routers: list[APIRouter] | None = No
     app.router.routes[0:0] = services.routes  # first: MCP traffic skips the other routes
     http = services.config.http
     token = http.auth_token.get_secret_value() if http.auth_token else None
-    app.add_middleware(BodyLimitMiddleware, limit=http.max_body_bytes)
-    app.add_middleware(AuthMiddleware, token=token)
-    if http.cors_origins:
+    app.add_middleware(GateMiddleware, metrics=services.metrics, token=token,
+                       max_body=http.max_body_bytes)
+    if http.cors_origins:  # outside the gate: preflights need no token
         app.add_middleware(
             CORSMiddleware, allow_origins=http.cors_origins, allow_methods=["*"],
             allow_headers=["*"], allow_credentials="*" not in http.cors_origins,
         )
-    app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     return app

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from praxis_sdk.api.services import Services, get_services
 
 router = APIRouter(tags=["node"])
+
+# Under load, one report serves the requests of this long (liveness probes and
+# dashboards poll; the report's own parts, like engine probes, are cached longer).
+HEALTH_TTL_S = 0.1
 
 
 class HealthReport(BaseModel):
@@ -23,10 +28,17 @@ class HealthReport(BaseModel):
 
 
 @router.get("/health", response_model=HealthReport)
-async def health(services: Services = Depends(get_services)) -> JSONResponse:
+async def health(request: Request) -> Response:
     """The node's status and each component's; 503 when unhealthy."""
-    report = await services.health()
-    return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
+    state = request.app.state
+    cached: tuple[float, JSONResponse] | None = getattr(state, "health_cache", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > HEALTH_TTL_S:
+        report = await state.services.health()
+        status = 503 if report["status"] == "unhealthy" else 200
+        cached = state.health_cache = (now, JSONResponse(report, status_code=status))
+    return Response(cached[1].body, status_code=cached[1].status_code,
+                    media_type="application/json")
 
 
 @router.get("/metrics", response_class=Response)

@@ -1,4 +1,8 @@
-"""Pure ASGI middleware: bearer-token auth, request body limit, request metrics."""
+"""One pure ASGI layer for every request: metrics, bearer-token auth, body size limit.
+
+A single layer (not three) because each layer costs a call and a wrapped `send` on every
+request; the three checks read the same headers, so one pass does them all.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,106 +33,108 @@ async def send_error(send: Send, status: int, code: str, message: str,
     await send({"type": "http.response.body", "body": body})
 
 
-class AuthMiddleware:
-    """When a token is configured, every route but OPEN_PATHS needs `Bearer <token>`."""
-
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
-        self.app = app
-        self.token = token.encode() if token else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.token is None or scope["type"] not in ("http", "websocket") or (
-            scope["path"] in OPEN_PATHS
-        ):
-            return await self.app(scope, receive, send)
-        if self._authorized(scope):
-            return await self.app(scope, receive, send)
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 4401, "reason": "unauthorized"})
-            return
-        await send_error(send, 401, "unauthorized", "missing or wrong bearer token",
-                         [(b"www-authenticate", b"Bearer")])
-
-    def _authorized(self, scope: Scope) -> bool:
-        for name, value in scope.get("headers", []):
-            if name == b"authorization" and value[:7].lower() == b"bearer ":
-                return hmac.compare_digest(value[7:].strip(), self.token or b"")
-        if scope["type"] == "websocket":  # browsers cannot set headers on WebSocket
-            query = scope.get("query_string", b"").decode()
-            for part in query.split("&"):
-                if part.startswith("token="):
-                    return hmac.compare_digest(part[6:].encode(), self.token or b"")
-        return False
-
-
-class BodyLimitMiddleware:
-    """Refuse request bodies over `limit` bytes with 413, by header or while streaming."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                return await send_error(send, 413, "too_large",
-                                        f"request body over {self.limit} bytes")
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await send_error(send, 413, "too_large", f"request body over {self.limit} bytes")
-
-
 class _TooLarge(Exception):
     pass
 
 
-class MetricsMiddleware:
-    """Count requests and time them, labelled by route template (never the raw path)."""
+class GateMiddleware:
+    """Counts and times HTTP requests by route template (never the raw path); with a
+    token, every route but OPEN_PATHS needs `Bearer <token>`; bodies over `max_body`
+    bytes get 413, by header or while streaming."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, token: str | None,
+                 max_body: int) -> None:
         self.app = app
         self.metrics = metrics
+        self.token = token.encode() if token else None
+        self.max_body = max_body
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        started = time.perf_counter()
-        status = 500
+        kind = scope["type"]
+        if kind == "http":
+            return await self._http(scope, receive, send)
+        if kind == "websocket" and not self._allowed(scope):
+            return await send({"type": "websocket.close", "code": 4401,
+                               "reason": "unauthorized"})
+        await self.app(scope, receive, send)
 
-        async def record_send(message: Message) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        status = 0
+
+        async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
         try:
-            await self.app(scope, receive, record_send)
+            if not self._allowed(scope):
+                await send_error(recording_send, 401, "unauthorized", "missing or wrong "
+                                 "bearer token", [(b"www-authenticate", b"Bearer")])
+                return
+            length = _header(scope, b"content-length")
+            if length is None or not length.isdigit():  # chunked: count while it streams
+                receive = self._limited(receive)
+            elif int(length) > self.max_body:
+                await self._too_large(recording_send)
+                return
+            await self.app(scope, receive, recording_send)
+        except _TooLarge:
+            if not status:
+                await self._too_large(recording_send)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            self.metrics.http_requests.labels(method, template, str(status)).inc()
-            self.metrics.http_latency.labels(method, template).observe(
-                time.perf_counter() - started
-            )
+            self._record(scope, status or 500, time.perf_counter() - started)
+
+    def _allowed(self, scope: Scope) -> bool:
+        if self.token is None or scope["path"] in OPEN_PATHS:
+            return True
+        value = _header(scope, b"authorization")
+        if value is not None and value[:7].lower() == b"bearer ":
+            return hmac.compare_digest(value[7:].strip(), self.token)
+        if scope["type"] == "websocket":  # browsers cannot set headers on WebSocket
+            for part in scope.get("query_string", b"").split(b"&"):
+                if part.startswith(b"token="):
+                    return hmac.compare_digest(part[6:], self.token)
+        return False
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise _TooLarge
+            return message
+
+        return limited_receive
+
+    async def _too_large(self, send: Send) -> None:
+        await send_error(send, 413, "too_large", f"request body over {self.max_body} bytes")
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        counter = self._counters.get((method, template, status))
+        if counter is None:
+            counter = self._counters[method, template, status] = (
+                self.metrics.http_requests.labels(method, template, str(status)))
+        timer = self._timers.get((method, template))
+        if timer is None:
+            timer = self._timers[method, template] = (
+                self.metrics.http_latency.labels(method, template))
+        counter.inc()
+        timer.observe(elapsed)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None

@@ -1,4 +1,8 @@
-"""Serving the app with uvicorn inside the agent's own event loop and lifecycle."""
+"""Serving the app with uvicorn inside the agent's own event loop and lifecycle.
+
+uvicorn picks httptools for HTTP/1.1 parsing when it is installed (`uvicorn[standard]`);
+`run_loop` runs the agent's loop on uvloop when that is installed, else on asyncio's own.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,30 @@ import asyncio
 import contextlib
 import errno
 import socket
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
 from praxis_sdk.errors import Unavailable
+
+T = TypeVar("T")
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's loop when uvloop is installed, else asyncio's default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)` on the fastest loop available."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(main)
 
 
 class _Server(uvicorn.Server):

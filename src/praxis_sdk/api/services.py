@@ -35,8 +35,9 @@ class Services:
     routes: list[BaseRoute] = field(default_factory=list)
 
 
-def get_services(request: Request) -> Services:
-    """FastAPI dependency: the services of the app serving this request."""
+async def get_services(request: Request) -> Services:
+    """FastAPI dependency: the services of the app serving this request (async, so that
+    FastAPI calls it on the loop instead of in a worker thread)."""
     return request.app.state.services
 
 

@@ -34,7 +34,7 @@ def runner_of(services: Services) -> WorkflowService:
     return services.runner
 
 
-def get_runner(services: Services = Depends(get_services)) -> WorkflowService:
+async def get_runner(services: Services = Depends(get_services)) -> WorkflowService:
     return runner_of(services)
 
 
