@@ -133,6 +133,7 @@ class ExecutionConfig(Section):
     max_output_bytes: int = Field(1024 * 1024, gt=0)
     docker_host: str | None = None
     max_script_bytes: int = Field(1024 * 1024, gt=0)
+    max_script_steps: int = Field(10_000, gt=0, description="CALL statements in one script")
     max_active_runs: int = Field(32, ge=1, description="Workflow runs at once; more is busy")
 
 

@@ -2,6 +2,7 @@
 `praxis_sdk.runner.compile.compile_dsl` turns a script into a checked Plan."""
 
 from praxis_sdk.dsl.errors import DSLSyntaxError
-from praxis_sdk.dsl.parser import DEFAULT_MAX_BYTES, parse
+from praxis_sdk.dsl.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MAX_NESTING
+from praxis_sdk.dsl.parser import parse
 
-__all__ = ["DEFAULT_MAX_BYTES", "DSLSyntaxError", "parse"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_STEPS", "MAX_NESTING", "DSLSyntaxError", "parse"]

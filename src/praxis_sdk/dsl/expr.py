@@ -1,8 +1,10 @@
 """Conditions after IF: parsed once with lark into a small tuple tree.
 
-Nodes: `("or", a, b)`, `("and", a, b)`, `("not", a)`, `("cmp", op, a, b)`, `("value", v)`.
-A value is a typed word (number, true/false/null), a string, or a reference string
-(`$name.path`) that the evaluator resolves against earlier results.
+Nodes: `("or", a, b, ...)`, `("and", a, b, ...)`, `("not", a)`, `("cmp", op, a, b)`,
+`("value", v)`. A value is a typed word (number, true/false/null), a string, or a reference
+string (`$name.path`) that the evaluator resolves against earlier results. A chain of
+`and` (or `or`) is one node, and parentheses add no node, so only operators of different
+kinds nest; they may nest MAX_NESTING deep.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from praxis_sdk.dsl.errors import DSLSyntaxError, problem
 from praxis_sdk.dsl.grammar import CONDITION_GRAMMAR, TERMINAL_NAMES
+from praxis_sdk.dsl.limits import MAX_NESTING
 from praxis_sdk.dsl.values import EscapeError, unquote, word_value
 
 Expr = tuple[Any, ...]
@@ -22,10 +25,10 @@ Expr = tuple[Any, ...]
 
 class _ToTuples(Transformer[Token, Expr]):
     def or_(self, c: list[Any]) -> Expr:
-        return ("or", c[0], c[2])
+        return ("or", *c[::2])
 
     def and_(self, c: list[Any]) -> Expr:
-        return ("and", c[0], c[2])
+        return ("and", *c[::2])
 
     def negate(self, c: list[Any]) -> Expr:
         return ("not", c[1])
@@ -63,21 +66,43 @@ def _parser() -> Lark:
 
 def parse_condition(text: str, *, line: int = 1, column: int = 1) -> Expr:
     """The tree of one condition; `line`/`column` place `text` in its script for errors."""
-    return _parse_cached(text, line, column)
+    try:
+        return _parse_cached(text)
+    except DSLSyntaxError as exc:
+        if line == 1 and column == 1:
+            raise
+        raise DSLSyntaxError([p | {"line": line, "column": column + p["column"] - 1}
+                              for p in exc.problems]) from None
 
 
 @lru_cache(maxsize=1024)
-def _parse_cached(text: str, line: int, column: int) -> Expr:
+def _parse_cached(text: str, line: int = 1, column: int = 1) -> Expr:
     if not text.strip() or text.lstrip().startswith("#"):
         raise DSLSyntaxError([problem(line, column, "", ["a condition"],
                                       "expected a condition")])
     try:
-        return _parser().parse(text)
+        tree = _parser().parse(text)
     except _BadEscape as exc:
         raise DSLSyntaxError([problem(line, column + exc.column - 1, exc.text, [],
                                       str(exc))]) from None
     except UnexpectedInput as exc:
         raise DSLSyntaxError([_problem(exc, text, line, column)]) from None
+    if depth(tree) > MAX_NESTING:
+        start = column + len(text) - len(text.lstrip())
+        raise DSLSyntaxError([problem(line, start, text.strip()[:40], [],
+                                      f"the condition nests more than {MAX_NESTING} "
+                                      "operators deep")])
+    return tree
+
+
+def depth(tree: Expr) -> int:
+    """How deep the tree's nodes nest (a value alone is 1); without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node[1:] if isinstance(child, tuple))
+    return deepest
 
 
 def _problem(exc: UnexpectedInput, text: str, line: int, column: int) -> dict[str, Any]:

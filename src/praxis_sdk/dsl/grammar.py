@@ -24,9 +24,9 @@ CONDITION_GRAMMAR = r"""
 ?start: expr
 
 ?expr: and_
-     | expr OR and_ -> or_
+     | and_ (OR and_)+ -> or_
 ?and_: not_
-     | and_ AND not_ -> and_
+     | not_ (AND not_)+ -> and_
 ?not_: NOT not_ -> negate
      | compare
 ?compare: atom

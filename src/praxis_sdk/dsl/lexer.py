@@ -3,7 +3,8 @@
 A CALL line is scanned into its tool and arguments here (words, quoted strings, JSON
 objects and arrays, `--name value`, trailing `AS name`); an IF line's condition is parsed
 by the condition grammar. Problems are collected per line, and the next line is lexed
-regardless, so one run reports every bad line.
+regardless, so one run reports every bad line. Lexing stops at the first CALL over the
+step limit, so a huge script costs no more than the limit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lark import Token
 from praxis_sdk.dsl.ast import Arg, Call
 from praxis_sdk.dsl.errors import DSLSyntaxError, problem
 from praxis_sdk.dsl.expr import parse_condition
+from praxis_sdk.dsl.limits import DEFAULT_MAX_STEPS, MAX_NESTING
 from praxis_sdk.dsl.values import EscapeError, unquote, word_value
 
 KEYWORD = re.compile(
@@ -41,6 +43,7 @@ ARG = re.compile(  # leading blanks, then one argument (or a comment); None at l
 TOOL = re.compile(r"[A-Za-z0-9_][\w.\-]*(?:@[\w.\-:]+)?\Z")
 NAME = re.compile(r"[A-Za-z_][\w\-]*\Z")
 _JSON = json.JSONDecoder()
+TOO_DEEP = f"JSON nested more than {MAX_NESTING} deep"
 WORD_VALUE_STARTS = frozenset("-0123456789tfn")  # numbers, true, false, null
 
 
@@ -60,9 +63,10 @@ class Lexed:
     run: list[Call] | None = None  # the CALL run the next CALL line joins
     conditions: dict[int, str] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    steps: int = 0  # CALL statements so far
 
 
-def lex(text: str) -> Lexed:
+def lex(text: str, max_steps: int = DEFAULT_MAX_STEPS) -> Lexed:
     out = Lexed()
     for number, line in enumerate(text.split("\n"), start=1):
         try:
@@ -71,6 +75,12 @@ def lex(text: str) -> Lexed:
             out.problems.append(problem(number, exc.column, exc.text, exc.expected, exc.message))
         except DSLSyntaxError as exc:
             out.problems.extend(exc.problems)
+        if out.steps > max_steps:
+            column = len(line) - len(line.lstrip()) + 1
+            out.problems.append(problem(number, column, "CALL", [], (
+                f"the script has more than {max_steps} CALL statements (the limit); "
+                "split it into smaller workflows")))
+            break
     return out
 
 
@@ -87,6 +97,7 @@ def _lex_line(line: str, number: int, out: Lexed) -> None:
     kind = TOKEN_TYPES.get(keyword.lower(), keyword.upper())
     column, rest = start + 1, match.end()
     if kind == "CALL":
+        out.steps += 1
         call = _call(line, number, column, rest)
         if out.run is not None:
             out.run.append(call)
@@ -194,10 +205,25 @@ def _json(line: str, pos: int) -> tuple[Arg, int]:
         raise LineError(exc.pos + 1, line[exc.pos:exc.pos + 1], ["JSON"],
                         f"invalid JSON: {exc.msg}") from None
     except RecursionError:
-        raise LineError(pos + 1, line[pos], ["JSON"], "JSON nested too deeply") from None
+        raise LineError(pos + 1, line[pos], ["JSON"], TOO_DEEP) from None
+    if _too_deep(value):
+        raise LineError(pos + 1, line[pos], ["JSON"], TOO_DEEP)
     if end < len(line) and not line[end].isspace() and line[end] != "#":
         raise LineError(end + 1, line[end], ["a space"], "expected a space after the JSON value")
     return Arg("json", value, line[pos:end], pos + 1, end + 1), end
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether JSON containers nest deeper than MAX_NESTING (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > MAX_NESTING:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children
+                     if isinstance(child, dict | list))
+    return False
 
 
 def _alias(args: list[Arg]) -> str | None:

@@ -14,8 +14,8 @@ from praxis_sdk.dsl.ast import Block, Call, If, Script, Statement
 from praxis_sdk.dsl.errors import DSLSyntaxError, problem
 from praxis_sdk.dsl.grammar import SCRIPT_GRAMMAR
 from praxis_sdk.dsl.lexer import Lexed, lex
+from praxis_sdk.dsl.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS, MAX_NESTING
 
-DEFAULT_MAX_BYTES = 1_000_000
 OPENERS = {"PARALLEL": "END", "SEQUENCE": "END", "IF": "END"}
 CLOSES = {"END_PARALLEL": "PARALLEL", "END_SEQUENCE": "SEQUENCE", "END_IF": "IF"}
 
@@ -77,14 +77,18 @@ def _parser() -> Lark:
     return Lark(SCRIPT_GRAMMAR, parser="lalr", lexer=_Tokens, start="script")
 
 
-def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Script:
+def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+          max_steps: int = DEFAULT_MAX_STEPS) -> Script:
     """Parse a whole script; raise `DSLSyntaxError` with every problem found."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise DSLSyntaxError([problem(1, 1, "", [], f"the script is {size} bytes; the limit "
                                       f"is {max_bytes} bytes")])
-    lexed = lex(text)
+    lexed = lex(text, max_steps)
     problems = lexed.problems
+    too_deep = _too_deep(lexed.tokens)
+    if too_deep is not None:  # before lark: its tree walks recurse once per level
+        raise DSLSyntaxError([*problems, too_deep])
     try:
         tree = _parser().parse(iter(lexed.tokens), on_error=lambda e: _recover(e, problems))
     except UnexpectedInput as exc:  # recovery gave up: report where
@@ -96,6 +100,20 @@ def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Script:
         raise error
     body = _Build(lexed).transform(tree)
     return Script(body=body, lines=text.count("\n") + 1)
+
+
+def _too_deep(tokens: list[Token]) -> dict[str, Any] | None:
+    """The first block that opens deeper than MAX_NESTING, as a problem."""
+    level = 0
+    for token in tokens:
+        if token.type in OPENERS:
+            level += 1
+            if level > MAX_NESTING:
+                return problem(token.line or 0, token.column or 0, str(token), [],
+                               f"blocks nested more than {MAX_NESTING} deep")
+        elif token.type == "END" or token.type in CLOSES:
+            level = max(0, level - 1)
+    return None
 
 
 def _recover(exc: UnexpectedInput, problems: list[dict[str, Any]]) -> bool:

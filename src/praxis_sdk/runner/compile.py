@@ -18,7 +18,8 @@ from typing import Any
 
 from praxis_sdk.dsl.ast import Arg, Block, Call, If, Statement
 from praxis_sdk.dsl.errors import DSLSyntaxError
-from praxis_sdk.dsl.parser import DEFAULT_MAX_BYTES, parse
+from praxis_sdk.dsl.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS
+from praxis_sdk.dsl.parser import parse
 from praxis_sdk.errors import PraxisError
 from praxis_sdk.runner.conditions import condition_names, names_in
 from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
@@ -33,11 +34,12 @@ def compile_dsl(
     lookup: Lookup,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_steps: int = DEFAULT_MAX_STEPS,
     rest_of_line_tools: frozenset[str] = REST_OF_LINE_TOOLS,
 ) -> Plan:
     """Parse and check `text`; `DSLSyntaxError` or `PlanInvalid` (both `InvalidInput`)."""
     with _gc_paused():
-        return _compile(text, lookup, max_bytes, rest_of_line_tools)
+        return _compile(text, lookup, max_bytes, max_steps, rest_of_line_tools)
 
 
 @contextmanager
@@ -54,10 +56,10 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _compile(text: str, lookup: Lookup, max_bytes: int, rest_of_line_tools: frozenset[str]
-             ) -> Plan:
+def _compile(text: str, lookup: Lookup, max_bytes: int, max_steps: int,
+             rest_of_line_tools: frozenset[str]) -> Plan:
     try:
-        script = parse(text, max_bytes=max_bytes)
+        script = parse(text, max_bytes=max_bytes, max_steps=max_steps)
     except DSLSyntaxError as exc:
         if not exc.calls:
             raise
@@ -73,15 +75,19 @@ def _compile(text: str, lookup: Lookup, max_bytes: int, rest_of_line_tools: froz
 def _check(body: list[Statement], lookup: Lookup, rest_of_line_tools: frozenset[str]
            ) -> tuple[Plan, list[dict[str, Any]]]:
     compiler = _Compiler(Specs(lookup), rest_of_line_tools)
-    compiler.statements(body, [], None)
+    compiler.statements(body, [], ())
     plan = Plan(steps=compiler.steps, source="dsl")
     found = compiler.problems + problems(plan, compiler.specs.get, ArgumentChecker(),
                                          refs=compiler.refs, acyclic=True)
     return plan, found
 
 
-def _and(outer: str | None, inner: str) -> str:
-    return inner if outer is None else f"({outer}) and ({inner})"
+def _condition(terms: tuple[str, ...]) -> str | None:
+    """The conditions of the IF branches around a step as one flat `and` chain (not nested,
+    so that the depth of IFs does not add up to the depth of one condition)."""
+    if len(terms) < 2:
+        return terms[0] if terms else None
+    return " and ".join(f"({term})" for term in terms)
 
 
 class _Compiler:
@@ -95,12 +101,13 @@ class _Compiler:
         self.params: dict[int, list[str]] = {}
         self.refs: dict[str, set[str]] = {}  # step id -> result names its arguments use
 
-    def statements(self, body: list[Statement], deps: list[str], cond: str | None) -> list[str]:
+    def statements(self, body: list[Statement], deps: list[str], cond: tuple[str, ...]
+                   ) -> list[str]:
         for statement in body:
             deps = self.statement(statement, deps, cond)
         return deps
 
-    def statement(self, st: Statement, deps: list[str], cond: str | None) -> list[str]:
+    def statement(self, st: Statement, deps: list[str], cond: tuple[str, ...]) -> list[str]:
         if isinstance(st, Call):
             return [self.call(st, deps, cond)]
         if isinstance(st, Block) and st.kind == "sequence":
@@ -112,11 +119,11 @@ class _Compiler:
             return exits or deps
         assert isinstance(st, If)
         deps = self._with_producers(deps, condition_names(st.condition))
-        then = self.statements(st.then, deps, _and(cond, st.condition))
-        orelse = self.statements(st.orelse, deps, _and(cond, f"not ({st.condition})"))
+        then = self.statements(st.then, deps, (*cond, st.condition))
+        orelse = self.statements(st.orelse, deps, (*cond, f"not ({st.condition})"))
         return list(dict.fromkeys(then + orelse))
 
-    def call(self, call: Call, deps: list[str], cond: str | None) -> str:
+    def call(self, call: Call, deps: list[str], cond: tuple[str, ...]) -> str:
         step_id = f"s{len(self.steps) + 1}"
         spec = self.specs.get(call.tool, call.provider)
         string_params: list[str] = []
@@ -133,7 +140,7 @@ class _Compiler:
         step = Step(
             id=step_id, tool=call.tool, provider=call.provider, arguments=arguments,
             depends_on=self._with_producers(deps, names) if names else list(deps),
-            condition=cond, output=call.alias, line=call.line,
+            condition=_condition(cond), output=call.alias, line=call.line,
             string_params=string_params)
         self.steps.append(step)
         self.refs[step_id] = names

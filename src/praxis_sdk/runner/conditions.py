@@ -153,7 +153,9 @@ def _tree_names(node: Expr, found: set[str]) -> None:
 
 
 def evaluate(text: str, results: Results) -> bool:
-    """Whether the condition holds; `InvalidInput` for a missing reference or a bad compare."""
+    """Whether the condition holds; `InvalidInput` for a missing reference or a bad compare,
+    `DSLSyntaxError` (line:column in `text`) for a condition that does not parse or nests
+    too deep, so the recursion below stays within MAX_NESTING levels."""
     return bool(_eval(condition_tree(text), results))
 
 
@@ -164,9 +166,9 @@ def _eval(node: Expr, results: Results) -> Any:
     if kind == "not":
         return not _eval(node[1], results)
     if kind == "and":
-        return bool(_eval(node[1], results)) and bool(_eval(node[2], results))
+        return all(_eval(child, results) for child in node[1:])
     if kind == "or":
-        return bool(_eval(node[1], results)) or bool(_eval(node[2], results))
+        return any(_eval(child, results) for child in node[1:])
     return compare(node[1], _eval(node[2], results), _eval(node[3], results))
 
 

@@ -82,6 +82,7 @@ class WorkflowService:
         self.config = config
         execution = config.execution
         self.max_script_bytes = execution.max_script_bytes
+        self.max_script_steps = execution.max_script_steps
         self.max_active_runs = max_active_runs or execution.max_active_runs
         self.executor = Executor(self._invoke, publish=bus.publish, save=self._save,
                                  max_parallel=execution.max_concurrent)
@@ -110,7 +111,8 @@ class WorkflowService:
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("the DSL script is empty",
                                details={"problems": [{"message": "the DSL script is empty"}]})
-        return compile_dsl(text, self.catalog.lookup, max_bytes=self.max_script_bytes)
+        return compile_dsl(text, self.catalog.lookup, max_bytes=self.max_script_bytes,
+                           max_steps=self.max_script_steps)
 
     def plan_graph(self, graph: dict[str, Any]) -> Plan:
         """A checked plan of a drawn graph `{nodes, edges}`."""
