@@ -40,6 +40,7 @@ ARG = re.compile(  # leading blanks, then one argument (or a comment); None at l
       | (?P<open>["']))""",
     re.VERBOSE,
 )
+SPECIAL = re.compile(r"[\"'#{\[]")  # a line without these holds only words
 TOOL = re.compile(r"[A-Za-z0-9_][\w.\-]*(?:@[\w.\-:]+)?\Z")
 NAME = re.compile(r"[A-Za-z_][\w\-]*\Z")
 _JSON = json.JSONDecoder()
@@ -88,14 +89,19 @@ def _lex_line(line: str, number: int, out: Lexed) -> None:
     start = len(line) - len(line.lstrip())
     if start == len(line) or line[start] == "#":
         return
-    match = KEYWORD.match(line, start)
-    if match is None:
-        word = line[start:].split(None, 1)[0]
-        raise LineError(start + 1, word, STATEMENT_KEYWORDS,
-                        f"unexpected {word!r}; expected {STATEMENTS}")
-    keyword = match.group(1)
-    kind = TOKEN_TYPES.get(keyword.lower(), keyword.upper())
-    column, rest = start + 1, match.end()
+    if line.startswith("CALL ", start):  # the common case, without the regex
+        keyword = kind = "CALL"
+        rest = start + 4
+    else:
+        match = KEYWORD.match(line, start)
+        if match is None:
+            word = line[start:].split(None, 1)[0]
+            raise LineError(start + 1, word, STATEMENT_KEYWORDS,
+                            f"unexpected {word!r}; expected {STATEMENTS}")
+        keyword = match.group(1)
+        kind = TOKEN_TYPES.get(keyword.lower(), keyword.upper())
+        rest = match.end()
+    column = start + 1
     if kind == "CALL":
         out.steps += 1
         call = _call(line, number, column, rest)
@@ -147,6 +153,8 @@ def _call(line: str, number: int, column: int, pos: int) -> Call:
 
 def _scan(line: str, pos: int) -> list[Arg]:
     """The arguments from `pos` on; one regex pass unless the line holds JSON."""
+    if SPECIAL.search(line, pos) is None:
+        return _words(line, pos)
     args: list[Arg] = []
     append = args.append
     has_json = "{" in line or "[" in line
@@ -168,6 +176,17 @@ def _scan(line: str, pos: int) -> list[Arg]:
                             "unterminated string")
         else:
             append(match.arg)  # type: ignore[attr-defined]
+    return args
+
+
+def _words(line: str, pos: int) -> list[Arg]:
+    """The arguments of a line without quotes, JSON or a comment: its words."""
+    args: list[Arg] = []
+    for text in line[pos:].split():
+        start = line.find(text, pos)
+        pos = start + len(text)
+        value = word_value(text) if text[0] in WORD_VALUE_STARTS else text
+        args.append(Arg("word", value, text, start + 1, pos + 1))
     return args
 
 

@@ -21,9 +21,9 @@ from praxis_sdk.dsl.errors import DSLSyntaxError
 from praxis_sdk.dsl.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS
 from praxis_sdk.dsl.parser import parse
 from praxis_sdk.errors import PraxisError
-from praxis_sdk.runner.conditions import condition_names, names_in
+from praxis_sdk.runner.conditions import condition_names, names_by_argument, names_in
 from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
-from praxis_sdk.runner.validate import ArgumentChecker, Specs, problems
+from praxis_sdk.runner.validate import ArgumentChecker, Specs, problems, tool_problems
 from praxis_sdk.tools.spec import ToolSpec
 
 REST_OF_LINE_TOOLS = frozenset({"write_file"})
@@ -77,8 +77,8 @@ def _check(body: list[Statement], lookup: Lookup, rest_of_line_tools: frozenset[
     compiler = _Compiler(Specs(lookup), rest_of_line_tools)
     compiler.statements(body, [], ())
     plan = Plan(steps=compiler.steps, source="dsl")
-    found = compiler.problems + problems(plan, compiler.specs.get, ArgumentChecker(),
-                                         refs=compiler.refs, acyclic=True)
+    found = compiler.problems + problems(plan, compiler.specs.get, compiler.checker,
+                                         refs=compiler.refs, acyclic=True, check_tools=False)
     return plan, found
 
 
@@ -93,6 +93,7 @@ def _condition(terms: tuple[str, ...]) -> str | None:
 class _Compiler:
     def __init__(self, specs: Specs, rest_of_line_tools: frozenset[str]) -> None:
         self.specs = specs
+        self.checker = ArgumentChecker()
         self.rest_of_line_tools = rest_of_line_tools
         self.steps: list[Step] = []
         self.problems: list[dict[str, Any]] = []
@@ -127,16 +128,15 @@ class _Compiler:
         step_id = f"s{len(self.steps) + 1}"
         spec = self.specs.get(call.tool, call.provider)
         string_params: list[str] = []
-        if isinstance(spec, PraxisError):  # reported once, by validation
+        if isinstance(spec, PraxisError):
             arguments = {name: arg.value for name, arg in call.named.items()}
-            names = names_in(arguments)
+            by_argument = names_by_argument(arguments)
         else:
             types = self._types(spec)
             arguments = self._arguments(call, spec, types)
-            names = names_in(arguments)
-            if names:
-                string_params = [k for k, v in arguments.items()
-                                 if "string" in types.get(k, ()) and names_in(v)]
+            by_argument = names_by_argument(arguments)
+            string_params = [k for k in by_argument if "string" in types.get(k, ())]
+        names = set().union(*by_argument.values())
         step = Step(
             id=step_id, tool=call.tool, provider=call.provider, arguments=arguments,
             depends_on=self._with_producers(deps, names) if names else list(deps),
@@ -144,6 +144,7 @@ class _Compiler:
             string_params=string_params)
         self.steps.append(step)
         self.refs[step_id] = names
+        self.problems.extend(tool_problems(step, spec, self.checker, set(by_argument)))
         if call.alias:
             self.producers.setdefault(call.alias, []).append(step_id)
         return step_id

@@ -52,6 +52,19 @@ def names_in(value: Any) -> set[str]:
     return found
 
 
+def names_by_argument(arguments: dict[str, Any]) -> dict[str, set[str]]:
+    """For each argument that refers to results, the result names it uses."""
+    out: dict[str, set[str]] = {}
+    for key, value in arguments.items():
+        if isinstance(value, str) and "$" not in value or not isinstance(value, str | dict | list):
+            continue
+        found: set[str] = set()
+        _collect(value, found)
+        if found:
+            out[key] = found
+    return out
+
+
 def _collect(value: Any, found: set[str]) -> None:
     if isinstance(value, str):
         if "$" in value:

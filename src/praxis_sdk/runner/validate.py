@@ -59,10 +59,12 @@ class ArgumentChecker:
         self._simple: dict[int, tuple[dict[str, Any], set[str], bool] | None] = {}
         self._passed: set[tuple[Any, ...]] = set()
 
-    def problems(self, spec: ToolSpec, arguments: dict[str, Any], has_refs: bool = True
-                 ) -> list[str]:
-        """One readable line per problem; reference-valued arguments count as present."""
-        deferred = {k for k, v in arguments.items() if names_in(v)} if has_refs else set()
+    def problems(self, spec: ToolSpec, arguments: dict[str, Any], has_refs: bool = True,
+                 deferred: set[str] | None = None) -> list[str]:
+        """One readable line per problem; reference-valued arguments (`deferred`, found
+        here unless given) count as present."""
+        if deferred is None:
+            deferred = {k for k, v in arguments.items() if names_in(v)} if has_refs else set()
         # the fast path depends only on names and value types: remember what passed
         signature = (id(spec.input_schema),
                      tuple((k, k in deferred or type(v)) for k, v in arguments.items()))
@@ -137,12 +139,13 @@ def _simple_shape(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str], boo
 
 
 def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None, *,
-             refs: dict[str, set[str]] | None = None, acyclic: bool = False
-             ) -> list[dict[str, Any]]:
+             refs: dict[str, set[str]] | None = None, acyclic: bool = False,
+             check_tools: bool = True) -> list[dict[str, Any]]:
     """Every problem of `plan`, in step order; empty when it may run.
 
-    `refs` (the result names each step's arguments use) and `acyclic` (every step depends
-    only on earlier ones) let a caller that knows them skip that work.
+    `refs` (the result names each step's arguments use), `acyclic` (every step depends
+    only on earlier ones) and `check_tools=False` (each step's `tool_problems` are known)
+    let a caller that knows them skip that work.
     """
     specs, checker = Specs(lookup), checker or ArgumentChecker()
     found: list[dict[str, Any]] = []
@@ -156,8 +159,9 @@ def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None,
         seen.add(step.id)
         found.extend(_problem(step, f"step {step.id!r} depends on unknown step {dep!r}")
                      for dep in step.depends_on if dep not in ids)
-        if step.tool is not None:
-            found.extend(_tool_problems(step, specs, checker, bool(refs[step.id])))
+        if check_tools and step.tool is not None:
+            found.extend(tool_problems(step, specs.get(step.tool, step.provider), checker,
+                                       None if refs[step.id] else set()))
     cycle = [] if acyclic else find_cycle(plan)
     if cycle:
         found.append({"step": cycle[0], "steps": cycle,
@@ -184,16 +188,17 @@ def _problem(step: Step, message: str, **extra: Any) -> dict[str, Any]:
     return out | extra | {"message": message}
 
 
-def _tool_problems(step: Step, specs: Specs, checker: ArgumentChecker, has_refs: bool
-                   ) -> list[dict[str, Any]]:
-    spec = specs.get(step.tool or "", step.provider)
+def tool_problems(step: Step, spec: ToolSpec | PraxisError, checker: ArgumentChecker,
+                  deferred: set[str] | None = None) -> list[dict[str, Any]]:
+    """An unknown tool, or arguments that break its schema (`deferred`: those holding
+    references, checked at run time; found here unless given)."""
     if isinstance(spec, NotFound):
         return [_problem(step, spec.message,
                          suggestions=list(spec.details.get("suggestions") or []))]
     if isinstance(spec, PraxisError):
         return [_problem(step, spec.message)]
     return [_problem(step, f"{step.tool}: {text}")
-            for text in checker.problems(spec, step.arguments, has_refs)]
+            for text in checker.problems(spec, step.arguments, deferred=deferred)]
 
 
 def find_cycle(plan: Plan) -> list[str]:
