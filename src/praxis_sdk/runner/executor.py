@@ -43,6 +43,7 @@ class _Run:
         self.done = asyncio.Event()
         self.driver: asyncio.Task[None] | None = None
         self.save_lock = asyncio.Lock()
+        self.unsaved = False  # changed since the last save began
 
 
 class Executor:
@@ -301,7 +302,8 @@ class Executor:
         run.state.nodes[step.id].status = status  # type: ignore[assignment]
         payload = {"workflowId": run.state.id, "nodeId": step.id, "status": status}
         self._emit("nodeStatusUpdate", payload | extra)
-        await self._persist(run)
+        if not run.cancelled.is_set():  # a cancelled run is saved once, as it ends
+            await self._persist(run)
 
     def _stop_rest(self, run: _Run, status: str) -> None:
         for sid, node in run.state.nodes.items():
@@ -326,10 +328,15 @@ class Executor:
         run.done.set()
 
     async def _persist(self, run: _Run) -> None:
+        """Save the run; changes made while a save is running share the next save."""
         run.state.updated_at = now()
         if self._save is None:
             return
+        run.unsaved = True
         async with run.save_lock:
+            if not run.unsaved:  # a save that began after this change has written it
+                return
+            run.unsaved = False
             try:
                 await self._save(run.state)
             except Exception:
