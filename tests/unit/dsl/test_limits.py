@@ -69,8 +69,8 @@ def test_nesting_up_to_the_limit_runs_its_conditions() -> None:
     assert evaluate(step.condition or "", RESULTS) is True
 
 
-@settings(max_examples=20, deadline=None)
-@given(st.integers(1, 30_000), st.integers(1, 20_000))
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 12_000), st.integers(1, 12_000))
 def test_long_scripts_stop_at_the_step_limit(calls: int, limit: int) -> None:
     text = "CALL echo x AS a\nIF $a == 'x'\nCALL echo y\nEND\n" * (calls // 2 + 1)
     steps = text.count("CALL")
