@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from praxis_sdk.config import LOOPBACK_NAMES, trusted_hosts
 from praxis_sdk.mcp.server import security_settings
 
 logger = logging.getLogger(__name__)
@@ -326,7 +327,7 @@ def build_server(sandbox: Sandbox) -> MCPServer:
 def create_app(
     root: str | Path,
     *,
-    allowed_hosts: Sequence[str] = ("*",),
+    allowed_hosts: Sequence[str] = LOOPBACK_NAMES,
     max_read_bytes: int = MAX_READ_BYTES,
     max_write_bytes: int = MAX_WRITE_BYTES,
 ) -> Starlette:
@@ -349,8 +350,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="folder served (default $MCP_SHARED_DIR or /shared)")
     parser.add_argument("--host", default=env.get("MCP_HOST", "0.0.0.0"))
     parser.add_argument("--port", type=int, default=int(env.get("MCP_PORT", DEFAULT_PORT)))
-    parser.add_argument("--allowed-hosts", default=env.get("MCP_ALLOWED_HOSTS", "*"),
-                        help="comma-separated Host names accepted ('*' = any)")
+    parser.add_argument("--allowed-hosts", default=env.get("MCP_ALLOWED_HOSTS"),
+                        help="comma-separated Host names accepted ('*' = any; default: "
+                             "the loopback names on a loopback --host, else any)")
     parser.add_argument("--max-read-bytes", type=int,
                         default=int(env.get("MCP_MAX_READ_BYTES", MAX_READ_BYTES)))
     parser.add_argument("--max-write-bytes", type=int,
@@ -367,7 +369,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         root.mkdir(parents=True, exist_ok=True)
         app = create_app(
             root,
-            allowed_hosts=args.allowed_hosts.split(","),
+            allowed_hosts=trusted_hosts(
+                args.host, args.allowed_hosts.split(",") if args.allowed_hosts else None
+            ),
             max_read_bytes=args.max_read_bytes,
             max_write_bytes=args.max_write_bytes,
         )
