@@ -70,7 +70,7 @@ def test_every_shipped_config_passes_strict_validation_and_is_safe(path: Path) -
     assert "warning:" not in out.stderr, out.stderr
     resolved = yaml.safe_load(out.stdout)
     assert resolved["execution"]["allow_unsandboxed"] is False
-    assert "local" != resolved["execution"]["default_engine"]
+    assert resolved["execution"]["default_engine"] != "local"
     for server in resolved["mcp"]["servers"]:
         assert server["expose"] is False, server
     open_api = resolved["http"]["auth_token"] is None

@@ -153,7 +153,7 @@ def outcome_to_result(
     if outcome.timed_out:
         return ToolResult.failure(
             code=ToolTimeout.code,
-            message=f"tool {tool!r} timed out after {timeout:g}s and was killed",
+            message=f"tool {tool!r} timed out after {round(timeout, 2):g}s and was killed",
             details=details,
             **common,
         )
