@@ -22,7 +22,7 @@ def test_query_integers_and_argument_sizes_are_bounded(
             for query in ({"offset": 10**30}, {"offset": 2**63}, {"offset": -1},
                           {"limit": 10**30}, {"limit": 0}, {"offset": "many"}):
                 reply = client.get(path, params=query)
-                assert reply.status_code in (400, 422), (path, query, reply.text)
+                assert reply.status_code == 400, (path, query, reply.text)
                 assert list(query)[0] in reply.text
             assert client.get(path, params={"offset": 10**9, "limit": 500}).status_code == 200
 
