@@ -19,6 +19,7 @@ ENV PATH=/opt/praxis/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     CONFIG_FILE=/app/configs/agent.yaml \
     PRAXIS_USER=praxis \
+    PRAXIS_EXECUTION__ALLOW_UNSANDBOXED=true \
     PRAXIS_WRITABLE_DIRS="/app/data /app/keys /app/logs /app/shared"
 RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin praxis \
     && mkdir -p /app/configs /app/data /app/keys /app/logs /app/shared /app/tools \

@@ -14,7 +14,7 @@ import structlog
 from praxis_sdk.api import Services, create_app
 from praxis_sdk.api.server import HTTPServer, run_loop
 from praxis_sdk.bus import EventBus
-from praxis_sdk.config import Settings, load_config
+from praxis_sdk.config import Settings, load_config, security_warnings
 from praxis_sdk.health import Component, overall
 from praxis_sdk.mcp.engine import RemoteMCPEngine
 from praxis_sdk.mcp.service import MCPService
@@ -165,6 +165,8 @@ class Agent:
             raise
         self.started_at = time.monotonic()
         log.info("agent started", agent=self.name, url=self.url)
+        for warning in security_warnings(self.config):
+            log.warning("INSECURE: " + warning, agent=self.name)
         self.bus.publish("agentStarted", {"agent": self.name, "url": self.url})
 
     async def _recover(self) -> None:
@@ -225,6 +227,7 @@ class Agent:
             "uptime_s": round(time.monotonic() - self.started_at, 3) if self.started_at else 0.0,
             "peer_id": self.p2p.peer_id or None if self.p2p else None,
             "components": parts,
+            "warnings": security_warnings(self.config),
         }
 
     async def _tools_health(self) -> dict[str, Any]:

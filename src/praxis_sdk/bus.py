@@ -28,11 +28,17 @@ class Event(BaseModel):
 
 
 class Subscription:
-    """A subscriber's bounded queue; when full, the oldest event is dropped and counted."""
+    """A subscriber's bounded queue; when full, the oldest event is dropped and counted.
 
-    def __init__(self, bus: EventBus, types: set[str] | None, maxsize: int) -> None:
+    The filter (`types` to include, `exclude`d types) applies when an event is published,
+    so events a subscriber does not want never take room in its queue.
+    """
+
+    def __init__(self, bus: EventBus, types: set[str] | None, maxsize: int,
+                 exclude: set[str] | None = None) -> None:
         self._bus = bus
         self.types = types
+        self.exclude: set[str] = set(exclude or ())
         self._queue: deque[Event] = deque()
         self._maxsize = maxsize
         self._ready = asyncio.Event()
@@ -40,10 +46,20 @@ class Subscription:
         self._pending_drops = 0
 
     def wants(self, event_type: str) -> bool:
-        return self.types is None or event_type in self.types or event_type == EVENTS_DROPPED
+        if event_type == EVENTS_DROPPED:
+            return True
+        return (self.types is None or event_type in self.types) and (
+            event_type not in self.exclude
+        )
 
-    def set_types(self, types: set[str] | None) -> None:
-        self.types = types
+    def set_types(self, types: set[str] | None, exclude: set[str] | None = None) -> None:
+        """Change the filter; queued events it no longer wants are let go."""
+        self.types, self.exclude = types, set(exclude or ())
+        self._queue = deque(e for e in self._queue if self.wants(e.type))
+
+    def queued_up_to(self, event_id: int) -> bool:
+        """Whether an event with id <= `event_id` still waits in the queue."""
+        return bool(self._queue) and self._queue[0].id <= event_id
 
     def _offer(self, event: Event) -> None:
         if len(self._queue) >= self._maxsize:

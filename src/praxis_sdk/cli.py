@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from praxis_sdk import __version__
-from praxis_sdk.config import Settings, load_config
+from praxis_sdk.config import Settings, load_config, security_warnings
 from praxis_sdk.errors import PraxisError
 
 app = typer.Typer(
@@ -66,6 +66,8 @@ def run(
 
     settings = load(config, strict, name=name, port=port, p2p_port=p2p_port,
                     log_level=log_level)
+    for warning in security_warnings(settings):
+        typer.echo(f"WARNING: {warning}", err=True)
     start_logging(settings)
     try:
         Agent(settings).run()

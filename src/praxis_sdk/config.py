@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from contextvars import ContextVar
@@ -9,7 +10,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -18,6 +27,8 @@ from pydantic_settings import (
 )
 
 from praxis_sdk.errors import ConfigError
+
+EMPTY_TOKEN = "auth_token is empty; unset it to run without auth"
 
 
 class Section(BaseModel):
@@ -37,15 +48,51 @@ class AgentConfig(Section):
     external_mcp_endpoints: list[str | dict[str, Any]] = Field(default_factory=list)
 
 
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address only accepts connections from this machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def trusted_hosts(bind: str, configured: list[str] | None) -> list[str]:
+    """The Host names an MCP endpoint on `bind` accepts (DNS-rebinding check).
+
+    Configured names win; unset means the loopback names on a loopback bind, else any
+    (`*`), since the names a public address is reached by are not known here.
+    """
+    if configured is not None:
+        return configured
+    return list(LOOPBACK_NAMES) if is_loopback(bind) else ["*"]
+
+
 class HTTPConfig(Section):
     host: str = "0.0.0.0"
     port: int = Field(8000, ge=0, le=65535)
     cors_origins: list[str] = Field(default_factory=list)
-    auth_token: SecretStr | None = None
+    auth_token: SecretStr | None = Field(None, description="Unset: no auth; empty: an error")
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
-    allowed_hosts: list[str] = Field(
-        default_factory=lambda: ["*"], description="Host headers the MCP endpoint accepts"
+    allowed_hosts: list[str] | None = Field(
+        None, description="Host headers /mcp accepts; unset: loopback names on a loopback "
+        "bind, else any"
     )
+
+    @field_validator("auth_token")
+    @classmethod
+    def _token_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError(EMPTY_TOKEN)
+        return value
+
+    def mcp_hosts(self) -> list[str]:
+        return trusted_hosts(self.host, self.allowed_hosts)
 
 
 class P2PConfig(Section):
@@ -60,7 +107,9 @@ class P2PConfig(Section):
     enable_dht: bool = False
     rendezvous: str = "praxis"
     max_message_bytes: int = Field(1024 * 1024, gt=0)
-    allowed_peers: list[str] = Field(default_factory=list)
+    allowed_peers: list[str] | None = Field(
+        None, description="Peer ids that may call our tools: unset/null any, [] none"
+    )
     connection_timeout: float = Field(10.0, gt=0)
     request_timeout: float = Field(30.0, gt=0)
     ping_interval: float = Field(5.0, gt=0)
@@ -81,6 +130,7 @@ class MCPServerConfig(Section):
     url: str = ""
     headers: dict[str, str] = Field(default_factory=dict)
     enabled: bool = True
+    expose: bool = Field(False, description="Offer this server's tools to peers")
 
     @model_validator(mode="after")
     def _check_target(self) -> MCPServerConfig:
@@ -172,6 +222,7 @@ LEGACY_ENV: dict[str, str] = {
     "AGENT_VERSION": "agent.version",
     "OPENAI_API_KEY": "llm.api_key",
     "PRAXIS_API__PORT": "http.port",
+    "PRAXIS_AUTH_TOKEN": "http.auth_token",
     "PRAXIS_P2P__MDNS_ENABLED": "p2p.enable_mdns",
     "PRAXIS_ENV": "environment",
     "PRAXIS_ENVIRONMENT": "environment",
@@ -253,6 +304,16 @@ class Settings(BaseSettings):
     def to_yaml(self) -> str:
         """The resolved config as YAML with secrets masked (what `validate-config` prints)."""
         return yaml.safe_dump(self.dump(), sort_keys=False)
+
+
+def security_warnings(config: Settings) -> list[str]:
+    """What makes this node open to anyone who can reach it (logged at start, in /health)."""
+    http = config.http
+    if http.auth_token is None and not is_loopback(http.host):
+        return [f"http.auth_token is not set and the API listens on {http.host}: anyone "
+                "who reaches this address can run tools and workflows; set a token or "
+                "bind 127.0.0.1"]
+    return []
 
 
 def _reveal(model: BaseModel, data: dict[str, Any]) -> None:
@@ -403,7 +464,7 @@ def config_error(exc: ValidationError, source: str | None = None) -> ConfigError
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         got = err.get("input")
-        shown = "" if isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"{loc}: {err['msg']}{shown}")
+        shown = "" if isinstance(got, dict) or err["type"] == "value_error" else f" (got {got!r})"
+        lines.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}{shown}")
     where = f"{source}: " if source else ""
     return ConfigError(f"{where}invalid config: " + "; ".join(lines), details={"errors": lines})

@@ -23,10 +23,11 @@ async def events(
     """Bus events as SSE, each with an `id:`; `Last-Event-ID` resumes after that id."""
     wanted = {t.strip() for t in types.split(",") if t.strip()} if types else None
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-    sub = services.bus.subscribe(wanted, after=after)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
-        with sub:
+        # Subscribed only once streaming starts, and closed however it ends: a client that
+        # leaves before the first event leaves no subscription behind.
+        with services.bus.subscribe(wanted, after=after) as sub:
             yield {"event": "ready", "data": json.dumps({"last_id": services.bus.last_id})}
             async for event in sub:
                 yield {"id": str(event.id), "event": event.type,

@@ -25,6 +25,7 @@ class HealthReport(BaseModel):
     uptime_s: float
     peer_id: str | None = None
     components: dict[str, dict[str, Any]]
+    warnings: list[str] = []
 
 
 @router.get("/health", response_model=HealthReport)

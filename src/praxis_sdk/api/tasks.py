@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from praxis_sdk.api.params import Limit, Offset
 from praxis_sdk.api.services import Services, get_services
 from praxis_sdk.store import Task
 
@@ -22,8 +23,8 @@ class TaskPage(BaseModel):
 async def list_tasks(
     state: str | None = Query(None, description="submitted, working, completed, failed, ..."),
     kind: str | None = Query(None, description="dsl, request, workflow, tool, a2a"),
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: Offset = 0,
     services: Services = Depends(get_services),
 ) -> TaskPage:
     """Tasks, newest first."""

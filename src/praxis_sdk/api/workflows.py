@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Response, WebSocket
 from pydantic import BaseModel, Field
 
+from praxis_sdk.api.params import Limit, Offset
 from praxis_sdk.api.services import Services, get_services, ws_services
 from praxis_sdk.api.ws import Session
 from praxis_sdk.dsl.errors import DSLSyntaxError
@@ -152,7 +153,7 @@ async def execute(
 
 @router.get("/workflows", response_model=RunPage)
 async def list_workflows(
-    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+    limit: Limit = 50, offset: Offset = 0,
     runner: WorkflowService = Depends(get_runner),
 ) -> RunPage:
     """Workflow runs, newest first."""
@@ -209,6 +210,7 @@ class WorkflowSession(Session):
             "CHAT_MESSAGE": _chat_message})
         self.services = services
         self.pushed_id = 0
+        self.sending_id: int | None = None
         self._pushed = asyncio.Event()
         self._jobs: set[asyncio.Task[None]] = set()
 
@@ -233,15 +235,24 @@ class WorkflowSession(Session):
 
     async def _tracked(self, sub: Any) -> Any:
         async for event in sub:
-            yield event  # resumes once the event has been sent (or filtered out)
-            self.pushed_id = event.id
+            self.sending_id = event.id
+            yield event  # resumes once the event has been sent
+            self.pushed_id, self.sending_id = event.id, None
             self._pushed.set()
+
+    def _behind(self, event_id: int) -> bool:
+        """Whether an event up to `event_id` this client wants is still queued or sending
+        (the subscription filters, so unwanted ones never arrive)."""
+        if self.pushed_id >= event_id:
+            return False
+        queued = self.sub is not None and self.sub.queued_up_to(event_id)
+        return queued or self.sending_id is not None
 
     async def drained(self, event_id: int) -> None:
         """Wait (briefly) until bus events up to `event_id` went out on this socket."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(PUSH_DRAIN_S):
-                while self.pushed_id < event_id:
+                while self._behind(event_id):
                     self._pushed.clear()
                     await self._pushed.wait()
 

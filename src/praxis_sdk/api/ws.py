@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 from fastapi import WebSocket, WebSocketDisconnect
 
-from praxis_sdk.bus import EVENTS_DROPPED, EventBus
+from praxis_sdk.bus import EventBus, Subscription
 from praxis_sdk.errors import PraxisError
 
 Handler = Callable[["Session", dict[str, Any]], Awaitable[None]]
@@ -26,13 +26,12 @@ class Session:
         self.include = include
         self.exclude: set[str] = set()
         self._send_lock = anyio.Lock()
+        self.sub: Subscription | None = None
 
-    def wants(self, event_type: str) -> bool:
-        if event_type == EVENTS_DROPPED:
-            return True
-        return (self.include is None or event_type in self.include) and (
-            event_type not in self.exclude
-        )
+    def refilter(self) -> None:
+        """Apply `include`/`exclude` to the bus subscription (filtered as events publish)."""
+        if self.sub is not None:
+            self.sub.set_types(self.include, self.exclude)
 
     async def send(self, type_: str, payload: dict[str, Any] | None = None) -> None:
         async with self._send_lock:
@@ -41,7 +40,9 @@ class Session:
     async def run(self) -> None:
         """Accept, then read frames and push events until the client goes away."""
         await self.websocket.accept()
-        with self.bus.subscribe() as sub:
+        with self.bus.subscribe(self.include) as sub:
+            self.sub = sub
+            self.refilter()
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._push, sub)
                 try:
@@ -51,9 +52,8 @@ class Session:
 
     async def _push(self, sub: Any) -> None:
         async for event in sub:
-            if self.wants(event.type):
-                async with self._send_lock:
-                    await self.websocket.send_json(event.frame())
+            async with self._send_lock:
+                await self.websocket.send_json(event.frame())
 
     async def _read(self) -> None:
         while True:
@@ -98,6 +98,7 @@ async def _subscribe(session: Session, payload: dict[str, Any]) -> None:
     types = _types(payload)
     session.include = (session.include or set()) | types if types else None
     session.exclude -= types
+    session.refilter()
     await session.send("subscribed", {"event_types": sorted(session.include or [])})
 
 
@@ -107,4 +108,5 @@ async def _unsubscribe(session: Session, payload: dict[str, Any]) -> None:
         session.exclude |= types
     else:
         session.include -= types
+    session.refilter()
     await session.send("unsubscribed", {"event_types": sorted(types)})

@@ -164,12 +164,13 @@ def _content_text(block: Any) -> str:
     return f"[{getattr(block, 'type', 'content')} {mime}]".replace(" ]", "]")
 
 
-def to_tool_spec(server: str, tool: types.Tool) -> ToolSpec:
+def to_tool_spec(server: str, tool: types.Tool, *, expose: bool = False) -> ToolSpec:
+    """A server's tool in the catalog; peers see it only when the server's `expose` says so."""
     schema = dict(tool.input_schema or {})
     schema.setdefault("type", "object")
     return ToolSpec(
         name=tool.name, description=tool.description or "", input_schema=schema,
-        source="mcp", provider=server, engine=ENGINE,
+        source="mcp", provider=server, engine=ENGINE, expose=expose,
     )
 
 
@@ -369,7 +370,8 @@ class MCPToolProvider:
             while True:
                 page_params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
                 page = await live.session.list_tools(params=page_params)
-                tools.extend(to_tool_spec(self.name, tool) for tool in page.tools)
+                tools.extend(to_tool_spec(self.name, tool, expose=self.params.expose)
+                             for tool in page.tools)
                 cursor = page.next_cursor
                 if not cursor:
                     break

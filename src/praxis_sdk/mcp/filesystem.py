@@ -1,8 +1,10 @@
 """A standalone MCP filesystem server confined to one root folder.
 
 Streamable HTTP at `/mcp` plus `GET /health`; tools and argument names follow the
-reference filesystem server. Every path is resolved (symlinks included) and must stay
-under the root; reads and writes are size-limited.
+reference filesystem server. Every path is walked beneath the root through directory
+file descriptors (`fspath`), so a folder swapped for a symlink cannot lead out; only
+regular files are read or written (a FIFO, device or socket is refused, never waited
+on); `delete_file` on a symlink removes the link. Reads and writes are size-limited.
 
 Run: `praxis-mcp-filesystem --root DIR --port 3002` (root defaults to `$MCP_SHARED_DIR`,
 else `/shared`).
@@ -17,9 +19,10 @@ import logging
 import os
 import stat
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal, TypeVar
 
 import uvicorn
@@ -29,6 +32,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from praxis_sdk.config import LOOPBACK_NAMES, trusted_hosts
+from praxis_sdk.mcp.fspath import Escape, LinkLoop, Location, Missing, locate, relative_parts
 from praxis_sdk.mcp.server import security_settings
 
 logger = logging.getLogger(__name__)
@@ -67,12 +72,8 @@ class Sandbox:
 
     # Paths
 
-    def resolve(self, path: str, *, field: str = "path") -> Path:
-        """The real path of `path` (relative to the root, or absolute under it).
-
-        Refuses NUL bytes, percent-encoded dots or separators, overlong names, and any
-        path whose resolution (following symlinks) leaves the root.
-        """
+    def check(self, path: str, *, field: str = "path") -> None:
+        """Refuse NUL bytes, percent-encoded dots or separators, and overlong names."""
         if not isinstance(path, str) or not path.strip():
             raise FsError(f"{field} must be a non-empty string")
         if "\x00" in path:
@@ -81,17 +82,32 @@ class Sandbox:
             raise FsError(f"{field} is longer than {MAX_PATH_CHARS} characters")
         if any(code in path.lower() for code in ENCODED):
             raise FsError(f"{field} contains percent-encoded dots or separators: {path!r}")
-        for part in Path(path).parts:
+        for part in path.split("/"):
             if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
                 raise FsError(f"{field} has a name longer than {MAX_NAME_BYTES} bytes")
-        candidate = Path(path) if os.path.isabs(path) else self.root / path
+
+    @contextmanager
+    def at(self, path: str, *, field: str = "path", follow_last: bool = True
+           ) -> Iterator[Location]:
+        """`path` located beneath the root (see `fspath`); refusals are `FsError`s."""
+        self.check(path, field=field)
         try:
-            resolved = candidate.resolve()
-        except (OSError, RuntimeError) as exc:
-            raise FsError(f"{field} {path!r} cannot be resolved: {exc}") from exc
-        if resolved != self.root and self.root not in resolved.parents:
-            raise FsError(f"access denied: {field} {path!r} is outside the shared root")
-        return resolved
+            with locate(self.root, path, follow_last=follow_last) as where:
+                yield where
+        except Escape:
+            raise FsError(f"access denied: {field} {path!r} is outside the shared root") from None
+        except Missing:
+            raise FsError(f"{field} {path!r} does not exist") from None
+        except LinkLoop:
+            raise FsError(f"{field} {path!r} has a symbolic link loop") from None
+        except NotADirectoryError:
+            raise FsError(f"{field} {path!r}: a folder on the way is not a folder "
+                          "(or was replaced by a link)") from None
+
+    def resolve(self, path: str, *, field: str = "path") -> Path:
+        """Where `path` leads beneath the root (links followed), as a path under `root`."""
+        with self.at(path, field=field) as where:
+            return self.root.joinpath(*where.parts)
 
     def display(self, path: Path) -> str:
         """A path as clients see it: relative to the root, never the host's full path."""
@@ -101,10 +117,8 @@ class Sandbox:
     # Operations
 
     def read_file(self, path: str) -> str:
-        target = self.resolve(path)
-        if target.is_dir():
-            raise FsError(f"{path!r} is a directory, not a file")
-        fd = self._open(target, os.O_RDONLY, path)
+        with self.at(path) as where:
+            fd = self._open(where, os.O_RDONLY, path)
         with os.fdopen(fd, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > self.max_read_bytes:
@@ -127,65 +141,89 @@ class Sandbox:
                 f"content is {len(data)} bytes, over the write limit of "
                 f"{self.max_write_bytes} bytes"
             )
-        target = self.resolve(path)
-        if target.is_dir():
-            raise FsError(f"{path!r} is a directory")
-        if not target.parent.is_dir():
-            raise FsError(f"parent folder of {path!r} does not exist (create_directory first)")
         flags = os.O_WRONLY | os.O_CREAT
-        flags |= {"overwrite": os.O_TRUNC, "append": os.O_APPEND, "create_only": os.O_EXCL}[mode]
-        if mode == "append" and target.exists():
-            total = target.stat().st_size + len(data)
-            if total > self.max_write_bytes:
-                raise FsError(
-                    f"appending would make {path!r} {total} bytes, over the write limit of "
-                    f"{self.max_write_bytes} bytes"
-                )
-        fd = self._open(target, flags, path, create_mode=0o644)
+        flags |= {"overwrite": 0, "append": os.O_APPEND, "create_only": os.O_EXCL}[mode]
+        try:
+            with self.at(path) as where:
+                fd = self._open(where, flags, path, create_mode=0o644)
+                shown = where.relative
+        except FsError as exc:
+            if "does not exist" in exc.args[0]:
+                raise FsError(f"parent folder of {path!r} does not exist "
+                              "(create_directory first)") from None
+            raise
         with os.fdopen(fd, "wb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if mode == "append" and size + len(data) > self.max_write_bytes:
+                raise FsError(
+                    f"appending would make {path!r} {size + len(data)} bytes, over the write "
+                    f"limit of {self.max_write_bytes} bytes"
+                )
+            if mode == "overwrite":
+                handle.truncate(0)
             handle.write(data)
         verb = {"overwrite": "Wrote", "append": "Appended", "create_only": "Created"}[mode]
-        return f"{verb} {len(data)} bytes to {self.display(target)}"
+        return f"{verb} {len(data)} bytes to {shown}"
 
     def list_directory(self, path: str) -> str:
-        target = self._existing_dir(path)
-        lines = []
-        for entry in sorted(target.iterdir(), key=lambda p: p.name):
-            kind = "[DIR]" if entry.is_dir() and not entry.is_symlink() else "[FILE]"
-            lines.append(f"{kind} {entry.name}")
-        return "\n".join(lines) if lines else f"{self.display(target)} is empty"
+        with self.at(path) as where:
+            fd = self._open_dir(where, path)
+            shown = where.relative
+        with os.scandir(fd) as entries:
+            names = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in entries)
+        os.close(fd)
+        lines = [f"{'[DIR]' if is_dir else '[FILE]'} {name}" for name, is_dir in names]
+        return "\n".join(lines) if lines else f"{shown} is empty"
 
     def create_directory(self, path: str) -> str:
-        target = self.resolve(path)
-        if target.exists() and not target.is_dir():
-            raise FsError(f"{path!r} exists and is not a directory")
-        self._os(lambda: target.mkdir(parents=True, exist_ok=True), path)
-        return f"Created directory {self.display(target)}"
+        self.check(path)
+        try:
+            parts = relative_parts(self.root, path)
+        except Escape:
+            raise FsError(f"access denied: path {path!r} is outside the shared root") from None
+        shown = "/"
+        for depth in range(1, len(parts) + 1):
+            with self.at("/".join(parts[:depth])) as where:
+                info = where.lstat()
+                if info is None:
+                    self._os(lambda w=where: os.mkdir(w.name, 0o755, dir_fd=w.dir_fd), path)
+                elif not stat.S_ISDIR(info.st_mode):
+                    raise FsError(f"{path!r} exists and is not a directory")
+                shown = where.relative
+        return f"Created directory {shown}"
 
     def move_file(self, source: str, destination: str) -> str:
-        src = self._existing(source, field="source")
-        dst = self.resolve(destination, field="destination")
-        if src == self.root:
-            raise FsError("the shared root itself cannot be moved")
-        if dst.exists() or dst.is_symlink():
-            raise FsError(f"destination {destination!r} already exists")
-        if not dst.parent.is_dir():
-            raise FsError(f"parent folder of destination {destination!r} does not exist")
-        self._os(lambda: os.rename(src, dst), source)
-        return f"Moved {self.display(src)} to {self.display(dst)}"
+        with self.at(source, field="source", follow_last=False) as src, \
+                self.at(destination, field="destination", follow_last=False) as dst:
+            if not src.parts:
+                raise FsError("the shared root itself cannot be moved")
+            if src.lstat() is None:
+                raise FsError(f"source {source!r} does not exist")
+            if dst.lstat() is not None:
+                raise FsError(f"destination {destination!r} already exists")
+            self._os(lambda: os.rename(src.name, dst.name, src_dir_fd=src.dir_fd,
+                                       dst_dir_fd=dst.dir_fd), source)
+            return f"Moved {src.relative} to {dst.relative}"
 
     def delete_file(self, path: str) -> str:
-        target = self._existing(path)
-        if target.is_dir():
-            raise FsError(f"{path!r} is a directory; delete_file removes files only")
-        self._os(target.unlink, path)
-        return f"Deleted {self.display(target)}"
+        """Remove one file; a symbolic link is removed itself, never its target."""
+        with self.at(path, follow_last=False) as where:
+            info = where.lstat()
+            if info is None:
+                raise FsError(f"path {path!r} does not exist")
+            if stat.S_ISDIR(info.st_mode):
+                raise FsError(f"{path!r} is a directory; delete_file removes files only")
+            self._os(lambda: os.unlink(where.name, dir_fd=where.dir_fd), path)
+            return f"Deleted {where.relative}"
 
     def get_file_info(self, path: str) -> str:
-        target = self._existing(path)
-        info = self._os(target.stat, path)
+        with self.at(path) as where:
+            info = where.lstat()
+            if info is None:
+                raise FsError(f"path {path!r} does not exist")
+            shown = where.relative
         fields = {
-            "path": self.display(target),
+            "path": shown,
             "size": info.st_size,
             "created": _iso(getattr(info, "st_birthtime", info.st_ctime)),
             "modified": _iso(info.st_mtime),
@@ -201,45 +239,43 @@ class Sandbox:
     ) -> str:
         if not pattern or "\x00" in pattern:
             raise FsError("pattern must be a non-empty string without NUL bytes")
-        base = self._existing_dir(path)
+        with self.at(path) as where:
+            base_fd = self._open_dir(where, path)
+            base = PurePosixPath(*where.parts)
         wildcard = any(ch in pattern for ch in "*?[")
         needle = pattern.lower()
         found: list[str] = []
-        for folder, dirs, files in os.walk(base, followlinks=False):
-            rel_folder = Path(folder).relative_to(base)
-            dirs[:] = [d for d in dirs if not _excluded(rel_folder / d, exclude_patterns)]
-            for name in sorted(dirs + files):
-                rel = rel_folder / name
-                if _excluded(rel, exclude_patterns):
-                    continue
-                hit = (
-                    fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(str(rel), pattern)
-                    if wildcard else needle in name.lower()
-                )
-                if hit:
-                    found.append(self.display(Path(folder) / name))
-                    if len(found) >= MAX_SEARCH_RESULTS:
-                        return "\n".join(found + [f"(stopped at {MAX_SEARCH_RESULTS} results)"])
+        try:
+            for folder, dirs, files, _ in os.fwalk(".", dir_fd=base_fd, follow_symlinks=False):
+                rel_folder = PurePosixPath(folder)
+                dirs[:] = [d for d in dirs if not _excluded(rel_folder / d, exclude_patterns)]
+                for name in sorted(dirs + files):
+                    rel = rel_folder / name
+                    if _excluded(rel, exclude_patterns):
+                        continue
+                    hit = (
+                        fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(str(rel), pattern)
+                        if wildcard else needle in name.lower()
+                    )
+                    if hit:
+                        found.append(str(base / rel))
+                        if len(found) >= MAX_SEARCH_RESULTS:
+                            found.append(f"(stopped at {MAX_SEARCH_RESULTS} results)")
+                            return "\n".join(found)
+        finally:
+            os.close(base_fd)
         return "\n".join(found) if found else "No matches found"
 
     # Helpers
 
-    def _existing(self, path: str, *, field: str = "path") -> Path:
-        target = self.resolve(path, field=field)
-        if not target.exists():
-            raise FsError(f"{field} {path!r} does not exist")
-        return target
-
-    def _existing_dir(self, path: str) -> Path:
-        target = self._existing(path)
-        if not target.is_dir():
-            raise FsError(f"{path!r} is not a directory")
-        return target
-
-    def _open(self, target: Path, flags: int, shown: str, create_mode: int = 0o644) -> int:
-        """Open without following a symlink swapped in after resolution."""
+    def _open(self, where: Location, flags: int, shown: str, create_mode: int = 0o644) -> int:
+        """Open a regular file only: never following a link, never blocking on a FIFO."""
+        info = where.lstat()
+        if info is not None:
+            _refuse_special(info, shown)
         try:
-            return os.open(target, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), create_mode)
+            fd = os.open(where.name, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                         create_mode, dir_fd=where.dir_fd)
         except FileExistsError as exc:
             raise FsError(f"{shown!r} already exists (mode create_only)") from exc
         except FileNotFoundError as exc:
@@ -247,7 +283,26 @@ class Sandbox:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise FsError(f"access denied: {shown!r} is a symbolic link") from exc
+            if exc.errno == errno.EISDIR:
+                raise FsError(f"{shown!r} is a directory, not a file") from exc
             raise FsError(f"cannot open {shown!r}: {exc.strerror}") from exc
+        try:
+            _refuse_special(os.fstat(fd), shown)
+            os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _open_dir(self, where: Location, shown: str) -> int:
+        info = where.lstat()
+        if info is None:
+            raise FsError(f"path {shown!r} does not exist")
+        if not stat.S_ISDIR(info.st_mode):
+            raise FsError(f"{shown!r} is not a directory")
+        return self._os(lambda: os.open(where.name, os.O_RDONLY | os.O_DIRECTORY
+                                        | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=where.dir_fd),
+                        shown)
 
     @staticmethod
     def _os(action: Callable[[], T], shown: str) -> T:
@@ -255,6 +310,18 @@ class Sandbox:
             return action()
         except OSError as exc:
             raise FsError(f"{shown!r}: {exc.strerror or exc}") from exc
+
+
+def _refuse_special(info: os.stat_result, shown: str) -> None:
+    """Only regular files are read or written: FIFOs, devices and sockets are refused."""
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        raise FsError(f"{shown!r} is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise FsError(f"{shown!r} is {kind}, not a regular file; only regular files are "
+                      "read or written")
 
 
 def _iso(timestamp: float) -> str:
@@ -326,7 +393,7 @@ def build_server(sandbox: Sandbox) -> MCPServer:
 def create_app(
     root: str | Path,
     *,
-    allowed_hosts: Sequence[str] = ("*",),
+    allowed_hosts: Sequence[str] = LOOPBACK_NAMES,
     max_read_bytes: int = MAX_READ_BYTES,
     max_write_bytes: int = MAX_WRITE_BYTES,
 ) -> Starlette:
@@ -349,8 +416,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="folder served (default $MCP_SHARED_DIR or /shared)")
     parser.add_argument("--host", default=env.get("MCP_HOST", "0.0.0.0"))
     parser.add_argument("--port", type=int, default=int(env.get("MCP_PORT", DEFAULT_PORT)))
-    parser.add_argument("--allowed-hosts", default=env.get("MCP_ALLOWED_HOSTS", "*"),
-                        help="comma-separated Host names accepted ('*' = any)")
+    parser.add_argument("--allowed-hosts", default=env.get("MCP_ALLOWED_HOSTS"),
+                        help="comma-separated Host names accepted ('*' = any; default: "
+                             "the loopback names on a loopback --host, else any)")
     parser.add_argument("--max-read-bytes", type=int,
                         default=int(env.get("MCP_MAX_READ_BYTES", MAX_READ_BYTES)))
     parser.add_argument("--max-write-bytes", type=int,
@@ -367,7 +435,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         root.mkdir(parents=True, exist_ok=True)
         app = create_app(
             root,
-            allowed_hosts=args.allowed_hosts.split(","),
+            allowed_hosts=trusted_hosts(
+                args.host, args.allowed_hosts.split(",") if args.allowed_hosts else None
+            ),
             max_read_bytes=args.max_read_bytes,
             max_write_bytes=args.max_write_bytes,
         )

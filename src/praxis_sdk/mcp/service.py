@@ -52,7 +52,7 @@ class MCPService:
         from praxis_sdk.mcp.server import http_mount
 
         return http_mount(
-            self.catalog.specs, self.invoke, allowed_hosts=self.config.http.allowed_hosts,
+            self.catalog.specs, self.invoke, allowed_hosts=self.config.http.mcp_hosts(),
             name=self.config.agent.name, version=self.config.agent.version,
         )
 

@@ -82,7 +82,7 @@ class P2PService:
         self._bridge: TrioBridge | None = None
         self._node: P2PNode | None = None
         self._card: dict[str, Any] = {}
-        self._allowed = set(config.allowed_peers or [])
+        self._allowed = None if config.allowed_peers is None else set(config.allowed_peers)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._gone: dict[str, asyncio.Event] = {}
         self._stopping = asyncio.Event()
@@ -256,7 +256,7 @@ class P2PService:
 
     async def _handle_tool(self, peer_id: str, request: wire.ToolRequest) -> wire.ToolResponse:
         try:
-            if self._allowed and peer_id not in self._allowed:
+            if self._allowed is not None and peer_id not in self._allowed:
                 raise NotAllowed(f"peer {peer_id} is not in p2p.allowed_peers")
             exposed = {spec.name: spec for spec in self._local_tools() if spec.expose}
             if request.name not in exposed:
@@ -271,7 +271,7 @@ class P2PService:
 
     async def _handle_a2a(self, peer_id: str, message: dict[str, Any]) -> dict[str, Any] | None:
         request_id = message.get("id")
-        if self._allowed and peer_id not in self._allowed:
+        if self._allowed is not None and peer_id not in self._allowed:
             return wire.jsonrpc_error(request_id, -32003, f"peer {peer_id} not allowed")
         if self.a2a_handler is None:
             return wire.jsonrpc_error(request_id, wire.METHOD_NOT_FOUND,
@@ -286,7 +286,7 @@ class P2PService:
         if provider is not None:
             provider.update(card)
             self._callback(self._on_added, provider)  # same provider: listeners see new tools
-        elif not self._allowed or peer_id in self._allowed:
+        elif self._allowed is None or peer_id in self._allowed:
             provider = self.providers[peer_id] = PeerToolProvider(peer_id, card, self.call_tool)
             self._callback(self._on_added, provider)
         self._emit("peerUpdate", {"peerId": peer_id, "state": "connected", "name": card.name,

@@ -17,7 +17,7 @@ from praxis_sdk.bus import EventBus
 from praxis_sdk.errors import InvalidInput, NotAllowed, NotFound, PraxisError, Timeout
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.tools.result import ToolResult
-from praxis_sdk.tools.spec import ToolProvider, ToolSpec
+from praxis_sdk.tools.spec import ToolProvider, ToolSpec, effective_timeout
 
 # When two providers offer the same name, the nearer one wins: local, then MCP, then peers
 # (ties broken by provider name). `name@provider` always picks one explicitly.
@@ -172,7 +172,7 @@ class ToolCatalog:
         if exposed_only and (not spec.expose or spec.source == "peer"):
             raise NotAllowed(f"tool {spec.name!r} is not exposed to peers")
         self.validate(spec, arguments)
-        deadline = timeout or self.default_timeout
+        deadline = effective_timeout(timeout, spec.timeout, self.default_timeout)
         call_id = uuid.uuid4().hex[:12]
         base = {"callId": call_id, "tool": spec.name, "provider": spec.provider,
                 "source": spec.source}

@@ -15,13 +15,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from praxis_sdk.errors import ConfigError
+from praxis_sdk.tools.envnames import reserved_env_name
 from praxis_sdk.tools.spec import ToolSpec
 
 ParamType = Literal["string", "number", "integer", "boolean", "object", "array"]
 EngineName = Literal["dagger", "docker", "sandbox", "local", "python", "remote-mcp"]
+NO_ENV_ENGINES = ("python", "remote-mcp")  # arguments reach these as values, not variables
+MOUNT_MODES = ("", "ro", "rw")
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$"
 PARAM_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 TRUE_WORDS = {"true", "yes", "on", "1"}
@@ -108,9 +119,13 @@ class EngineSpec(BaseModel):
     @field_validator("mounts")
     @classmethod
     def _absolute_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        """`source: /target` (read-write), `/target:ro` (read-only) or `/target:rw`."""
         for source, target in value.items():
-            if not target.split(":", 1)[0].startswith("/"):
+            path, _, mode = target.partition(":")
+            if not path.startswith("/"):
                 raise ValueError(f"mount target for {source!r} must be an absolute path")
+            if mode not in MOUNT_MODES:
+                raise ValueError(f"mount {source!r}: mode {mode!r} is not ro or rw")
         return value
 
 
@@ -146,6 +161,28 @@ class ToolContract(BaseModel):
             seen.add(param.name)
         return value
 
+    @model_validator(mode="after")
+    def _safe_param_names(self) -> ToolContract:
+        """Arguments become environment variables (`name` and `NAME`): none may be one the
+        loader, shell or interpreter reads, nor one the contract itself sets."""
+        if self.engine in NO_ENV_ENGINES:
+            return self
+        spec = self.engine_spec
+        own = {*spec.env, *spec.env_passthrough}
+        for param in self.params:
+            for var in dict.fromkeys((param.name, param.name.upper())):
+                if reserved_env_name(var):
+                    raise ValueError(
+                        f"parameter {param.name!r} is reserved: its environment variable "
+                        f"{var} is read by the loader, shell or interpreter; rename it"
+                    )
+                if var in own:
+                    raise ValueError(
+                        f"parameter {param.name!r} clashes with the environment variable "
+                        f"{var} that engineSpec.env or env_passthrough sets; rename one"
+                    )
+        return self
+
     @property
     def origin(self) -> str:
         """Where the contract came from (a file, `agent.tools[i]`, or a Python function)."""
@@ -178,6 +215,7 @@ class ToolContract(BaseModel):
             provider=provider_name,
             engine=self.engine or "",
             expose=self.expose,
+            timeout=self.engine_spec.timeout,
         )
 
     def rebase_mounts(self, roots: Mapping[str, Path], base: Path) -> None:

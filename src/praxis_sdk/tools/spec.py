@@ -11,6 +11,13 @@ from praxis_sdk.tools.result import ToolResult
 Source = Literal["local", "mcp", "peer"]
 
 
+def effective_timeout(asked: float | None, own: float | None, default: float) -> float:
+    """How long a call may run: the shorter of the caller's and the tool's own limit;
+    the default when neither names one."""
+    given = [t for t in (asked, own) if t]
+    return min(given) if given else default
+
+
 class ToolSpec(BaseModel):
     """A tool as the catalog lists it: `GET /tools` returns these."""
 
@@ -23,6 +30,7 @@ class ToolSpec(BaseModel):
     provider: str = ""
     engine: str = ""
     expose: bool = True
+    timeout: float | None = Field(None, exclude=True, description="The tool's own limit (s)")
 
     @property
     def param_names(self) -> list[str]:

@@ -20,8 +20,12 @@ import anyio
 
 from praxis_sdk.errors import InvalidInput
 from praxis_sdk.tools.contract import ToolContract
+from praxis_sdk.tools.envnames import reserved_env_name
 from praxis_sdk.tools.result import ToolResult
 
+MAX_ARGS_BYTES = 96 * 1024  # under the kernel's 128 KiB per variable (MAX_ARG_STRLEN)
+HELPER_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+              "LANG": "C.UTF-8"}  # all that host-side helpers (prlimit, bwrap, env) get
 MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -125,18 +129,40 @@ def tool_environment(
     contract: ToolContract, arguments: Mapping[str, Any], host_env: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The whole environment a tool sees: its args (name and NAME, plus PRAXIS_ARGS), the
-    contract's `env`, and the host variables it names in `env_passthrough`; nothing else."""
+    contract's `env`, and the host variables it names in `env_passthrough`; nothing else.
+
+    An argument whose variable is reserved (`envnames`) or would replace one the contract
+    sets is refused; so are arguments over `MAX_ARGS_BYTES` (the kernel limits each
+    variable, and the tool gets them twice over).
+    """
     host_env = os.environ if host_env is None else host_env
     env: dict[str, str] = {}
     for name in contract.engine_spec.env_passthrough:
         if name in host_env:
             env[name] = host_env[name]
     env.update(contract.engine_spec.env)
+    packed = json.dumps(dict(arguments))
+    if len(packed.encode()) > MAX_ARGS_BYTES:
+        raise InvalidInput(
+            f"arguments of tool {contract.name!r} are {len(packed.encode())} bytes as JSON, "
+            f"over the limit of {MAX_ARGS_BYTES} bytes; pass large data as a file in shared/",
+            details={"tool": contract.name, "limit": MAX_ARGS_BYTES},
+        )
+    own = set(env)
     for name, value in arguments.items():
         text = arg_text(value)
-        env[name] = text
-        env[name.upper()] = text
-    env["PRAXIS_ARGS"] = json.dumps(dict(arguments))
+        if "\x00" in text:
+            raise InvalidInput(f"tool {contract.name!r}: argument {name!r} contains a NUL byte",
+                               details={"tool": contract.name, "argument": name})
+        for var in dict.fromkeys((name, name.upper())):
+            if reserved_env_name(var) or var in own:
+                raise InvalidInput(
+                    f"tool {contract.name!r}: argument {name!r} would set the reserved "
+                    f"environment variable {var}",
+                    details={"tool": contract.name, "argument": name},
+                )
+            env[var] = text
+    env["PRAXIS_ARGS"] = packed
     return env
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from praxis_sdk.errors import InvalidInput
 from praxis_sdk.tools.contract import ToolContract
 from praxis_sdk.tools.engines.base import (
+    HELPER_ENV,
     Engine,
     ExecutionSettings,
     Limits,
@@ -37,6 +38,13 @@ def to_host_path(text: str, mounts: list[Mount]) -> str:
         if text == mount.target or text.startswith(mount.target.rstrip("/") + "/"):
             return str(mount.source) + text[len(mount.target):]
     return text
+
+
+def with_env(env: Mapping[str, str]) -> list[str]:
+    """`env -i -- NAME=VALUE ...`: the tool's environment, set only for the tool itself
+    (prlimit before it runs with the helpers' fixed environment)."""
+    program = shutil.which("env", path=HELPER_ENV["PATH"]) or "/usr/bin/env"
+    return [program, "-i", "--", *(f"{name}={value}" for name, value in env.items())]
 
 
 class LocalEngine(Engine):
@@ -68,9 +76,11 @@ class LocalEngine(Engine):
             argv[0] = sys.executable
         else:
             argv[0] = shutil.which(argv[0]) or argv[0]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        if "=" in argv[0]:
+            raise InvalidInput(f"tool {contract.name!r}: program {argv[0]!r} contains '='")
+        env = {"PATH": os.environ.get("PATH", HELPER_ENV["PATH"]), "LANG": "C.UTF-8"}
         env.update(tool_environment(contract, arguments))
         cwd = to_host_path(working_dir(contract, mounts), mounts)
-        return await run_limited(argv, tool=contract.name, engine=self.name, env=env,
+        return await run_limited([*with_env(env), *argv], tool=contract.name, engine=self.name,
                                  cwd=cwd if os.path.isdir(cwd) else str(self.base_dir),
                                  limits=limits, timeout=timeout)

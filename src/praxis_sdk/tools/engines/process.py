@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from praxis_sdk.errors import Timeout as ToolTimeout
 from praxis_sdk.errors import TooLarge, ToolFailed
-from praxis_sdk.tools.engines.base import Limits
+from praxis_sdk.tools.engines.base import HELPER_ENV, Limits
 from praxis_sdk.tools.result import TextContent, ToolResult
 
 STDERR_TAIL_BYTES = 4096
@@ -81,6 +81,7 @@ async def run_process(
     timeout: float,
     max_output_bytes: int,
     grace: float = 5.0,
+    pass_fds: tuple[int, ...] = (),
 ) -> Outcome:
     """Run `argv` in a new session; on timeout or output flood kill the whole group."""
     started = time.perf_counter()
@@ -92,6 +93,7 @@ async def run_process(
         env=dict(env),
         cwd=cwd,
         start_new_session=True,
+        pass_fds=pass_fds,
     )
     assert proc.stdout is not None and proc.stderr is not None
     out_task = asyncio.ensure_future(
@@ -151,7 +153,7 @@ def outcome_to_result(
     if outcome.timed_out:
         return ToolResult.failure(
             code=ToolTimeout.code,
-            message=f"tool {tool!r} timed out after {timeout:g}s and was killed",
+            message=f"tool {tool!r} timed out after {round(timeout, 2):g}s and was killed",
             details=details,
             **common,
         )
@@ -185,7 +187,7 @@ def rlimit_prefix(memory_bytes: int, cpu_seconds: int, nproc: int | None) -> lis
     A wrapper process, not a `preexec_fn`: Python code between fork and exec can deadlock
     when the agent has other threads (worker threads, the child watcher), which it does.
     """
-    prlimit = shutil.which("prlimit") or "prlimit"
+    prlimit = shutil.which("prlimit", path=HELPER_ENV["PATH"]) or "prlimit"
     limits = [f"--as={memory_bytes}", f"--cpu={cpu_seconds}", "--core=0"]
     if nproc is not None:
         limits.append(f"--nproc={nproc}")
@@ -193,14 +195,19 @@ def rlimit_prefix(memory_bytes: int, cpu_seconds: int, nproc: int | None) -> lis
 
 
 async def run_limited(
-    argv: list[str], *, tool: str, engine: str, env: Mapping[str, str], cwd: str | None,
-    limits: Limits, timeout: float, nproc: int | None = None,
+    argv: list[str], *, tool: str, engine: str, cwd: str | None, limits: Limits,
+    timeout: float, nproc: int | None = None, pass_fds: tuple[int, ...] = (),
 ) -> ToolResult:
-    """One tool run of `argv` under its memory, CPU-time and process limits."""
+    """One tool run of `argv` under its memory, CPU-time and process limits.
+
+    `prlimit` and whatever `argv` starts with run with `HELPER_ENV` only: the tool's own
+    environment is for `argv` to set (bwrap `--setenv`, `env -i`), never the helpers'.
+    """
     cpu_seconds = max(1, math.ceil(timeout * max(limits.cpus, 1.0))) + 1
     outcome = await run_process(
         [*rlimit_prefix(limits.memory_bytes, cpu_seconds, nproc), *argv],
-        env=env, cwd=cwd, timeout=timeout, max_output_bytes=limits.max_output_bytes,
+        env=HELPER_ENV, cwd=cwd, timeout=timeout, max_output_bytes=limits.max_output_bytes,
+        pass_fds=pass_fds,
     )
     return outcome_to_result(outcome, tool=tool, engine=engine, timeout=timeout,
                              max_output_bytes=limits.max_output_bytes)

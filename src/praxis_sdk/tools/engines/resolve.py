@@ -25,6 +25,7 @@ from praxis_sdk.tools.engines.local import LocalEngine
 from praxis_sdk.tools.engines.python import PythonEngine
 from praxis_sdk.tools.engines.sandbox import SandboxEngine
 from praxis_sdk.tools.result import ToolResult
+from praxis_sdk.tools.spec import effective_timeout
 
 CONTAINER_KINDS = ("dagger", "docker")
 
@@ -104,7 +105,8 @@ class EngineResolver:
         self, contract: ToolContract, arguments: Mapping[str, Any], timeout: float | None = None
     ) -> ToolResult:
         """Run `contract` on its engine within a concurrency slot and a deadline."""
-        timeout = timeout or contract.engine_spec.timeout or self.execution.default_timeout
+        timeout = effective_timeout(timeout, contract.engine_spec.timeout,
+                                    self.execution.default_timeout)
         started = time.perf_counter()
         engine = await self.resolve(contract)
         if not await self._acquire(timeout):

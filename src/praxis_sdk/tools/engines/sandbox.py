@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import anyio
 from praxis_sdk.errors import InvalidInput
 from praxis_sdk.tools.contract import ToolContract
 from praxis_sdk.tools.engines.base import (
+    HELPER_ENV,
     Engine,
     ExecutionSettings,
     Limits,
@@ -59,6 +61,24 @@ def system_python() -> tuple[str, list[str]]:
     return str(prefix / "bin" / "python3"), [str(prefix)]
 
 
+@contextmanager
+def env_args_fd(env: Mapping[str, str]) -> Iterator[int]:
+    """An in-memory file of NUL-separated `--setenv NAME VALUE` options for `bwrap --args`."""
+    fd = os.memfd_create("praxis-tool-env", os.MFD_CLOEXEC)
+    try:
+        data = b"".join(
+            b"--setenv\0" + name.encode() + b"\0" + value.encode() + b"\0"
+            for name, value in env.items()
+        )
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+        yield fd
+    finally:
+        os.close(fd)
+
+
 class SandboxEngine(Engine):
     """Bubblewrap sandbox; `base_dir` anchors relative mount sources (`./shared`)."""
 
@@ -76,7 +96,7 @@ class SandboxEngine(Engine):
         super().__init__()
         self.execution = execution
         self.base_dir = Path(base_dir).resolve()
-        self.bwrap = shutil.which(bwrap) or bwrap
+        self.bwrap = shutil.which(bwrap, path=HELPER_ENV["PATH"]) or bwrap
         self.pids_limit = pids_limit
         self._python: tuple[str, list[str]] | None = None
 
@@ -90,7 +110,7 @@ class SandboxEngine(Engine):
                 result = await anyio.run_process(
                     [self.bwrap, "--unshare-all", "--die-with-parent", *self._system_binds(),
                      "--", "/bin/true"],
-                    check=False,
+                    check=False, env=HELPER_ENV,
                 )
         except (OSError, TimeoutError) as exc:
             return False, f"bubblewrap did not start: {exc}"
@@ -110,8 +130,15 @@ class SandboxEngine(Engine):
             args += ["--ro-bind-try", path, path]
         return args
 
-    def command(self, contract: ToolContract, limits: Limits) -> list[str]:
-        """The full bwrap command line for one run of `contract`."""
+    def command(
+        self, contract: ToolContract, limits: Limits, *, env_fd: int | None = None
+    ) -> list[str]:
+        """The full bwrap command line for one run of `contract`.
+
+        bwrap itself starts with the helpers' fixed environment; `--clearenv` empties the
+        tool's, and `env_fd` (see `env_args_fd`) holds the `--setenv` options that fill it,
+        so argument values never appear on a host command line or in a helper's environment.
+        """
         spec = contract.engine_spec
         if not spec.command:
             raise InvalidInput(f"tool {contract.name!r}: engineSpec.command is empty")
@@ -119,7 +146,10 @@ class SandboxEngine(Engine):
         argv = [self.bwrap, "--unshare-all"]
         if limits.networked:
             argv.append("--share-net")
-        argv += ["--die-with-parent", "--new-session", *self._system_binds()]
+        argv += ["--die-with-parent", "--new-session", "--clearenv"]
+        if env_fd is not None:
+            argv += ["--args", str(env_fd)]
+        argv += self._system_binds()
         if limits.networked:
             for path in NET_ETC_FILES:
                 argv += ["--ro-bind-try", path, path]
@@ -141,9 +171,11 @@ class SandboxEngine(Engine):
         self, contract: ToolContract, arguments: Mapping[str, Any], *, timeout: float
     ) -> ToolResult:
         limits = Limits.of(contract, self.execution)
-        argv = self.command(contract, limits)
         env = {"PATH": SANDBOX_PATH, "LANG": "C.UTF-8", "HOME": "/tmp"}
         env.update(tool_environment(contract, arguments))
         nproc = self.pids_limit if os.geteuid() != 0 else None
-        return await run_limited(argv, tool=contract.name, engine=self.name, env=env, cwd=None,
-                                 limits=limits, timeout=timeout, nproc=nproc)
+        with env_args_fd(env) as fd:
+            argv = self.command(contract, limits, env_fd=fd)
+            return await run_limited(argv, tool=contract.name, engine=self.name, cwd=None,
+                                     limits=limits, timeout=timeout, nproc=nproc,
+                                     pass_fds=(fd,))
