@@ -1,0 +1,84 @@
+"""Our calls to a peer (trio thread): one tool call or A2A request per stream.
+
+Every failure, timeout or cancel resets the stream and leaves as one `PraxisError`,
+recorded against the peer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import trio
+
+from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
+from praxis_sdk.p2p import protocols, wire
+from praxis_sdk.p2p.connections import Connections, parse_id
+from praxis_sdk.p2p.failures import Supervisor, unwrapped
+
+OpenStream = Callable[[str, str], Awaitable[Any]]
+
+
+class Calls:
+    def __init__(self, *, connections: Connections, supervisor: Supervisor,
+                 open_stream: OpenStream, max_bytes: int) -> None:
+        self.connections = connections
+        self.supervisor = supervisor
+        self.metrics = supervisor.metrics
+        self.open_stream = open_stream
+        self.max_bytes = max_bytes
+
+    async def call_tool(self, peer_id: str, request: wire.ToolRequest,
+                        timeout: float) -> wire.ToolResponse:
+        """One remote tool call on a new stream over the open connection."""
+        self._require_connected(peer_id)
+        started = time.perf_counter()
+        data = wire.encode_line(request, self.max_bytes)
+        what = f"tool {request.name} on {peer_id}"
+        with trio.move_on_after(timeout), self._recorded(protocols.TOOL, peer_id, what):
+            stream, rest = await protocols.open_with_request(
+                self.connections.host.get_network(), parse_id(peer_id), protocols.TOOL, data,
+                timeout)
+            self.metrics.message(protocols.TOOL, "out", len(data))
+            lines = protocols.LineStream(stream, protocols.TOOL, self.max_bytes, self.metrics)
+            lines.prefill(rest)
+            async with lines:
+                response = await protocols.read_response(lines, request, timeout)
+            self.metrics.call_latency.observe(time.perf_counter() - started)
+            return response
+        self.metrics.error(protocols.TOOL, "timeout")
+        raise Timeout(f"{what} gave no answer within {timeout:.1f}s")
+
+    async def send_a2a(self, peer_id: str, message: dict[str, Any],
+                       timeout: float) -> dict[str, Any]:
+        """One JSON-RPC request over `/praxis/a2a/1.0.0`; returns the response object."""
+        self._require_connected(peer_id)
+        what = f"A2A request to {peer_id}"
+        with trio.move_on_after(timeout), self._recorded(protocols.A2A, peer_id, what):
+            stream = await self.open_stream(peer_id, protocols.A2A)
+            lines = protocols.LineStream(stream, protocols.A2A, self.max_bytes, self.metrics)
+            async with lines:
+                await lines.write_value(message, timeout)
+                answer = await lines.read_value(timeout)
+                if not isinstance(answer, dict):
+                    raise InvalidInput("peer answered A2A with no JSON-RPC object")
+            return answer
+        self.metrics.error(protocols.A2A, "timeout")
+        raise Timeout(f"{what} gave no answer within {timeout:.1f}s")
+
+    def _require_connected(self, peer_id: str) -> None:
+        if not self.connections.is_connected(peer_id):
+            raise Unavailable(f"peer {peer_id} is not connected")
+
+    @contextmanager
+    def _recorded(self, protocol: str, peer_id: str, what: str) -> Iterator[None]:
+        """Failures leave as one `PraxisError`, counted for `protocol`, logged with the peer."""
+        try:
+            with unwrapped(what):
+                yield
+        except PraxisError as error:
+            self.supervisor.record(f"calling {protocol}", peer_id, error)
+            self.metrics.error(protocol, error.code)
+            raise
