@@ -1,7 +1,7 @@
 """Our calls to a peer (trio thread): one tool call or A2A request per stream.
 
-Every failure, timeout or cancel resets the stream and leaves as one `PraxisError`,
-recorded against the peer.
+Every failure, timeout or cancel resets the stream; a failure leaves as a `Timeout`
+or `Unavailable` naming the peer, and is logged and counted.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import trio
 from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
 from praxis_sdk.p2p import protocols, wire
 from praxis_sdk.p2p.connections import Connections, parse_id
-from praxis_sdk.p2p.failures import Supervisor, unwrapped
+from praxis_sdk.p2p.failures import Supervisor, peer_failure, unwrapped
 
 OpenStream = Callable[[str, str], Awaitable[Any]]
 
@@ -37,7 +37,7 @@ class Calls:
         started = time.perf_counter()
         data = wire.encode_line(request, self.max_bytes)
         what = f"tool {request.name} on {peer_id}"
-        with trio.move_on_after(timeout), self._recorded(protocols.TOOL, peer_id, what):
+        with self._recorded(protocols.TOOL, peer_id, what, timeout):
             stream, rest = await protocols.open_with_request(
                 self.connections.host.get_network(), parse_id(peer_id), protocols.TOOL, data,
                 timeout)
@@ -48,15 +48,13 @@ class Calls:
                 response = await protocols.read_response(lines, request, timeout)
             self.metrics.call_latency.observe(time.perf_counter() - started)
             return response
-        self.metrics.error(protocols.TOOL, "timeout")
-        raise Timeout(f"{what} gave no answer within {timeout:.1f}s")
 
     async def send_a2a(self, peer_id: str, message: dict[str, Any],
                        timeout: float) -> dict[str, Any]:
         """One JSON-RPC request over `/praxis/a2a/1.0.0`; returns the response object."""
         self._require_connected(peer_id)
         what = f"A2A request to {peer_id}"
-        with trio.move_on_after(timeout), self._recorded(protocols.A2A, peer_id, what):
+        with self._recorded(protocols.A2A, peer_id, what, timeout):
             stream = await self.open_stream(peer_id, protocols.A2A)
             lines = protocols.LineStream(stream, protocols.A2A, self.max_bytes, self.metrics)
             async with lines:
@@ -65,20 +63,23 @@ class Calls:
                 if not isinstance(answer, dict):
                     raise InvalidInput("peer answered A2A with no JSON-RPC object")
             return answer
-        self.metrics.error(protocols.A2A, "timeout")
-        raise Timeout(f"{what} gave no answer within {timeout:.1f}s")
 
     def _require_connected(self, peer_id: str) -> None:
         if not self.connections.is_connected(peer_id):
             raise Unavailable(f"peer {peer_id} is not connected")
 
     @contextmanager
-    def _recorded(self, protocol: str, peer_id: str, what: str) -> Iterator[None]:
-        """Failures leave as one `PraxisError`, counted for `protocol`, logged with the peer."""
+    def _recorded(self, protocol: str, peer_id: str, what: str,
+                  timeout: float) -> Iterator[None]:
+        """The block runs within `timeout`; a failure or timeout leaves as one error naming
+        the peer, counted for `protocol` and logged."""
         try:
             with unwrapped(what):
-                yield
+                with trio.move_on_after(timeout) as scope:
+                    yield
+                if scope.cancelled_caught:
+                    raise Timeout(f"no answer within {timeout:.1f}s")
         except PraxisError as error:
             self.supervisor.record(f"calling {protocol}", peer_id, error)
             self.metrics.error(protocol, error.code)
-            raise
+            raise peer_failure(what, error) from error

@@ -59,6 +59,7 @@ class Connections:
     def lost(self, peer_id: str) -> None:
         """Mark a peer gone (no connection left, or it stopped answering)."""
         if self.peers.mark_gone(peer_id):
+            log.info("peer %s gone", peer_id)
             self.refresh_metrics()
             self.on_lost(peer_id)
 

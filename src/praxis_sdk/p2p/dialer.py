@@ -9,10 +9,10 @@ import multiaddr
 import trio
 from libp2p.peer.peerinfo import PeerInfo
 
-from praxis_sdk.errors import InvalidInput, Timeout, Unavailable
+from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
 from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.connections import Connections, parse_id
-from praxis_sdk.p2p.failures import unwrapped
+from praxis_sdk.p2p.failures import peer_failure, unwrapped
 from praxis_sdk.p2p.peers import FoundBy
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,16 @@ class Dialer:
             raise InvalidInput("cannot connect to this node itself")
         pid = parse_id(peer_id)
         maddrs = [multiaddr.Multiaddr(_strip_p2p(a)) for a in addrs]
-        with trio.move_on_after(timeout) as scope, unwrapped(f"connecting to {peer_id}"):
-            if not self.connections.is_connected(peer_id):
-                await self._dial(peer_id, PeerInfo(pid, maddrs), found_by)
-            self.connections.connected(peer_id, initiator=True)
-            await self.exchange(peer_id)
+        what = f"connecting to {peer_id}"
+        with trio.move_on_after(timeout) as scope:
+            try:
+                with unwrapped(what):
+                    if not self.connections.is_connected(peer_id):
+                        await self._dial(peer_id, PeerInfo(pid, maddrs), found_by)
+                    self.connections.connected(peer_id, initiator=True)
+                    await self.exchange(peer_id)
+            except PraxisError as error:
+                raise peer_failure(what, error) from error
         if scope.cancelled_caught:
             raise Timeout(f"connecting to {peer_id} took over {timeout:.1f}s")
         return peer_id

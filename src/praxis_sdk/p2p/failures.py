@@ -41,6 +41,13 @@ def as_error(exc: BaseException, what: str = "P2P operation") -> PraxisError:
     return Unavailable(f"{what} failed: {first!r}")
 
 
+def peer_failure(what: str, error: PraxisError) -> PraxisError:
+    """What a caller sees of a peer's failure: a stall is a `Timeout`, any other
+    misbehaviour (bad bytes, reset, gone) makes the peer `Unavailable`; both name `what`."""
+    kind = Timeout if isinstance(error, Timeout) else Unavailable
+    return kind(f"{what} failed: {error.message}")
+
+
 def only_cancelled(exc: BaseException) -> bool:
     return all(isinstance(leaf, trio.Cancelled) for leaf in leaves(exc))
 

@@ -290,10 +290,14 @@ async def read_response(
 
 
 async def serve_a2a(node: Handlers, lines: LineStream) -> None:
+    served = 0
     while True:
         value = await lines.read_value(node.request_timeout)
         if value is None:
+            if not served:
+                raise InvalidInput("A2A stream closed before a request")
             break
+        served += 1
         if not isinstance(value, dict):
             raise InvalidInput("A2A message must be a JSON-RPC object")
         with trio.move_on_after(node.request_timeout) as scope:
