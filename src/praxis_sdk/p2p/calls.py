@@ -7,16 +7,13 @@ or `Unavailable` naming the peer, and is logged and counted.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import trio
-
-from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
+from praxis_sdk.errors import InvalidInput, Unavailable
 from praxis_sdk.p2p import protocols, wire
 from praxis_sdk.p2p.connections import Connections, parse_id
-from praxis_sdk.p2p.failures import Supervisor, peer_failure, unwrapped
+from praxis_sdk.p2p.failures import Supervisor
 
 OpenStream = Callable[[str, str], Awaitable[Any]]
 
@@ -37,7 +34,7 @@ class Calls:
         started = time.perf_counter()
         data = wire.encode_line(request, self.max_bytes)
         what = f"tool {request.name} on {peer_id}"
-        with self._recorded(protocols.TOOL, peer_id, what, timeout):
+        with self.supervisor.bounded(what, peer_id, timeout, protocols.TOOL):
             stream, rest = await protocols.open_with_request(
                 self.connections.host.get_network(), parse_id(peer_id), protocols.TOOL, data,
                 timeout)
@@ -54,7 +51,7 @@ class Calls:
         """One JSON-RPC request over `/praxis/a2a/1.0.0`; returns the response object."""
         self._require_connected(peer_id)
         what = f"A2A request to {peer_id}"
-        with self._recorded(protocols.A2A, peer_id, what, timeout):
+        with self.supervisor.bounded(what, peer_id, timeout, protocols.A2A):
             stream = await self.open_stream(peer_id, protocols.A2A)
             lines = protocols.LineStream(stream, protocols.A2A, self.max_bytes, self.metrics)
             async with lines:
@@ -67,19 +64,3 @@ class Calls:
     def _require_connected(self, peer_id: str) -> None:
         if not self.connections.is_connected(peer_id):
             raise Unavailable(f"peer {peer_id} is not connected")
-
-    @contextmanager
-    def _recorded(self, protocol: str, peer_id: str, what: str,
-                  timeout: float) -> Iterator[None]:
-        """The block runs within `timeout`; a failure or timeout leaves as one error naming
-        the peer, counted for `protocol` and logged."""
-        try:
-            with unwrapped(what):
-                with trio.move_on_after(timeout) as scope:
-                    yield
-                if scope.cancelled_caught:
-                    raise Timeout(f"no answer within {timeout:.1f}s")
-        except PraxisError as error:
-            self.supervisor.record(f"calling {protocol}", peer_id, error)
-            self.metrics.error(protocol, error.code)
-            raise peer_failure(what, error) from error

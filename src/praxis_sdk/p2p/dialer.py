@@ -6,23 +6,23 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import multiaddr
-import trio
 from libp2p.peer.peerinfo import PeerInfo
 
-from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
+from praxis_sdk.errors import InvalidInput, Unavailable
 from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.connections import Connections, parse_id
-from praxis_sdk.p2p.failures import peer_failure, unwrapped
+from praxis_sdk.p2p.failures import Supervisor
 from praxis_sdk.p2p.peers import FoundBy
 
 log = logging.getLogger(__name__)
 
 
 class Dialer:
-    def __init__(self, *, own_id: str, connections: Connections,
+    def __init__(self, *, own_id: str, connections: Connections, supervisor: Supervisor,
                  exchange: Callable[[str], Awaitable[wire.Card]], io_timeout: float) -> None:
         self.own_id = own_id
         self.connections = connections
+        self.supervisor = supervisor
         self.exchange = exchange
         self.io_timeout = io_timeout
         self._mdns_dials: set[str] = set()
@@ -34,18 +34,11 @@ class Dialer:
             raise InvalidInput("cannot connect to this node itself")
         pid = parse_id(peer_id)
         maddrs = [multiaddr.Multiaddr(_strip_p2p(a)) for a in addrs]
-        what = f"connecting to {peer_id}"
-        with trio.move_on_after(timeout) as scope:
-            try:
-                with unwrapped(what):
-                    if not self.connections.is_connected(peer_id):
-                        await self._dial(peer_id, PeerInfo(pid, maddrs), found_by)
-                    self.connections.connected(peer_id, initiator=True)
-                    await self.exchange(peer_id)
-            except PraxisError as error:
-                raise peer_failure(what, error) from error
-        if scope.cancelled_caught:
-            raise Timeout(f"connecting to {peer_id} took over {timeout:.1f}s")
+        with self.supervisor.bounded(f"connecting to {peer_id}", peer_id, timeout):
+            if not self.connections.is_connected(peer_id):
+                await self._dial(peer_id, PeerInfo(pid, maddrs), found_by)
+            self.connections.connected(peer_id, initiator=True)
+            await self.exchange(peer_id)
         return peer_id
 
     async def _dial(self, peer_id: str, info: PeerInfo, found_by: FoundBy) -> None:

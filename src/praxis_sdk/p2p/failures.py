@@ -111,13 +111,30 @@ class Supervisor:
         except* Exception as group:
             self.record(what, peer, group)
 
+    @contextmanager
+    def bounded(self, what: str, peer: str, timeout: float,
+                protocol: str | None = None) -> Iterator[None]:
+        """Our request to `peer`, run within `timeout`: a failure or timeout is recorded
+        (and counted for `protocol`) and leaves as a `Timeout` or `Unavailable` naming `what`."""
+        try:
+            with unwrapped(what):
+                with trio.move_on_after(timeout) as scope:
+                    yield
+                if scope.cancelled_caught:
+                    raise Timeout(f"no answer within {timeout:.1f}s")
+        except PraxisError as error:
+            self.record(what, peer, error)
+            if protocol is not None:
+                self.metrics.error(protocol, error.code)
+            raise peer_failure(what, error) from error
+
     def record(self, what: str, peer: str | None, exc: BaseException) -> PraxisError:
         """Log and count one contained failure; returns it as a `PraxisError`."""
         error = as_error(exc, what)
         self.failures += 1
-        self.last_failure = f"{what} with peer {peer or '-'}: {error.message}"
+        self.last_failure = f"{what} (peer {peer or '-'}): {error.message}"
         self.metrics.failure(what, error.code)
         unexpected = not any(isinstance(leaf, PraxisError) for leaf in leaves(exc))
-        log.warning("p2p %s with peer %s failed (%s): %s", what, peer or "-", error.code,
+        log.warning("p2p %s failed (peer %s, %s): %s", what, peer or "-", error.code,
                     error.message, exc_info=exc if unexpected else None)
         return error

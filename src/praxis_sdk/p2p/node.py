@@ -80,6 +80,7 @@ class P2PNode:
             card_received=self._card_received, max_bytes=self.max_bytes,
             io_timeout=self.io_timeout)
         self.dialer = Dialer(own_id=self.peer_id, connections=self.connections,
+                             supervisor=self.supervisor,
                              exchange=self.cards.exchange, io_timeout=self.io_timeout)
         self.calls = Calls(connections=self.connections, supervisor=self.supervisor,
                            open_stream=self._open, max_bytes=self.max_bytes)

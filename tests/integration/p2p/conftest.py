@@ -103,6 +103,40 @@ class Node:
         self.proc.wait(timeout=5)
 
 
+class BadPeer:
+    """bad_peer.py (a misbehaving libp2p peer) in its own process, driven over stdin/stdout."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "bad_peer.py")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=child_env())
+        ready = read_line(self.proc, START_TIMEOUT)
+        self.peer_id: str = ready["peer_id"]
+        self.multiaddr: str = ready["addresses"][0]
+
+    def command(self, **options: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(options).encode() + b"\n")
+        self.proc.stdin.flush()
+        return read_line(self.proc, 20)
+
+    def dies(self, **options: Any) -> None:
+        """Send a command after which the peer exits mid-message."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(options).encode() + b"\n")
+        self.proc.stdin.flush()
+        assert self.proc.wait(timeout=20) == 17
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.alive:
+            self.proc.kill()
+        self.proc.wait(timeout=5)
+
+
 def read_line(proc: subprocess.Popen[bytes], timeout: float,
               log_path: Path | None = None) -> dict[str, Any]:
     """The helper's ready line, or a failure showing its stderr (or its log file)."""

@@ -8,55 +8,18 @@ cards with a good peer, and answers the good peer's call within 1 s.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.integration.p2p.conftest import HERE, Node, child_env, read_line
+from tests.integration.p2p.conftest import BadPeer, Node
 from tests.support.waiting import wait_until
 
 CARD, TOOL, A2A = "/praxis/card/1.0.0", "/praxis/tool/1.0.0", "/praxis/a2a/1.0.0"
 BEHAVIOURS = ["stall", "reset", "garbage", "huge", "half", "die"]
 FAST = {"connection_timeout": 1.0, "request_timeout": 1.0, "ping_interval": 1.0}
-
-
-class BadPeer:
-    """bad_peer.py in its own process, driven over stdin/stdout."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "bad_peer.py")],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=child_env())
-        ready = read_line(self.proc, 30)
-        self.peer_id: str = ready["peer_id"]
-
-    def command(self, **options: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(options).encode() + b"\n")
-        self.proc.stdin.flush()
-        return read_line(self.proc, 20)
-
-    def dies(self, **options: Any) -> None:
-        """Send a command after which the peer exits mid-message."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(options).encode() + b"\n")
-        self.proc.stdin.flush()
-        assert self.proc.wait(timeout=20) == 17
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self) -> None:
-        if self.alive:
-            self.proc.kill()
-        self.proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
