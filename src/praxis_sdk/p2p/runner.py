@@ -80,8 +80,9 @@ class NodeRunner:
             try:
                 await node.run(bridge)
             except BaseException as exc:
-                reason = ("the trio loop was cancelled (a libp2p background task failed)"
-                          if only_cancelled(exc) else as_error(exc, "P2P node").message)
+                reason = ("a libp2p background task (such as the TCP listener) crashed "
+                          "and trio stopped the node" if only_cancelled(exc)
+                          else as_error(exc, "P2P node").message)
                 raise
             finally:
                 bridge.emit(self._ended, bridge, reason)
