@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 import multiaddr
@@ -13,8 +12,6 @@ from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.connections import Connections, parse_id
 from praxis_sdk.p2p.failures import Supervisor
 from praxis_sdk.p2p.peers import FoundBy
-
-log = logging.getLogger(__name__)
 
 
 class Dialer:

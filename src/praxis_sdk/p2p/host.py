@@ -51,12 +51,17 @@ def ensure_ports_free(addrs: list[multiaddr.Multiaddr]) -> None:
 
 
 def listener_problem(host: Any) -> str | None:
-    """Why the host no longer accepts connections, or None while every listen socket is open."""
-    listeners = list(host.get_network().listeners.values())
+    """Why the host no longer accepts connections, or None while every listen socket is open
+    (or when this libp2p version keeps its listeners where we cannot see them)."""
+    network = host.get_network()
+    if not hasattr(network, "listeners"):
+        return None
+    listeners = list(network.listeners.values())
     if not listeners:
         return "the host has no listener"
     for listener in listeners:
         for sock_listener in getattr(listener, "listeners", []):
-            if sock_listener.socket.fileno() < 0:
+            sock = getattr(sock_listener, "socket", None)
+            if sock is not None and sock.fileno() < 0:
                 return f"listen socket of {listener.get_addrs()} was closed"
     return None

@@ -9,7 +9,6 @@ on its own (the service's watchdog then starts a new node).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +32,6 @@ from praxis_sdk.p2p.liveness import Liveness
 from praxis_sdk.p2p.mdns import MdnsDiscovery
 from praxis_sdk.p2p.metrics import P2PMetrics
 from praxis_sdk.p2p.peers import FoundBy, PeerTable
-
-log = logging.getLogger(__name__)
 
 
 @dataclass

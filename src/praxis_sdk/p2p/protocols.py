@@ -8,7 +8,6 @@ over the limit, invalid JSON, a wrong shape or a half-written line resets that s
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -26,8 +25,6 @@ from praxis_sdk.p2p.wire import CARD as CARD
 from praxis_sdk.p2p.wire import PROTOCOLS as PROTOCOLS
 from praxis_sdk.p2p.wire import TOOL as TOOL
 from praxis_sdk.p2p.wire import jsonrpc_error as jsonrpc_error
-
-log = logging.getLogger(__name__)
 
 READ_CHUNK = 65536
 
