@@ -12,6 +12,7 @@ from libp2p.discovery.events.peerDiscovery import peerDiscovery
 from libp2p.discovery.mdns.mdns import MDNSDiscovery
 
 from praxis_sdk.p2p.discovery import expand_addresses
+from praxis_sdk.p2p.failures import Supervisor
 
 log = logging.getLogger(__name__)
 MDNS_QUEUE = 64
@@ -20,12 +21,12 @@ MDNS_QUEUE = 64
 class MdnsDiscovery:
     """libp2p's mDNS advertising our dialable addresses; found peers go to `on_found`."""
 
-    def __init__(self, peer_id: str, addresses: list[str], network: Any, bridge: Any,
+    def __init__(self, peer_id: str, addresses: list[str], network: Any, supervisor: Supervisor,
                  on_found: Callable[[str, list[str]], Awaitable[None]]) -> None:
         self.peer_id = peer_id
         self.network = network
         self.addresses = expand_addresses(addresses, loopback=False)
-        self.bridge = bridge
+        self.supervisor = supervisor
         self.on_found = on_found
         self._mdns: MDNSDiscovery | None = None
         self._send, self._recv = trio.open_memory_channel[tuple[str, list[str]]](MDNS_QUEUE)
@@ -35,7 +36,7 @@ class MdnsDiscovery:
         self._token = trio.lowlevel.current_trio_token()
         peerDiscovery.register_peer_discovered_handler(self._discovered)
         self._mdns = await trio.to_thread.run_sync(self._create, self.network)
-        self.bridge.nursery.start_soon(self._consume)
+        self.supervisor.spawn("mDNS", None, self._consume)
 
     def _create(self, network: Any) -> MDNSDiscovery:
         mdns = MDNSDiscovery(network, listen_addrs=self.addresses)
@@ -57,8 +58,8 @@ class MdnsDiscovery:
 
     async def _consume(self) -> None:
         async for peer_id, addrs in self._recv:
-            log.info("mDNS found %s at %s", peer_id, addrs)
-            self.bridge.nursery.start_soon(self.on_found, peer_id, addrs)
+            log.debug("mDNS found %s at %s", peer_id, addrs)
+            self.supervisor.spawn("mDNS dial", peer_id, self.on_found, peer_id, addrs)
 
     async def stop(self) -> None:
         peerDiscovery.unregister_peer_discovered_handler(self._discovered)

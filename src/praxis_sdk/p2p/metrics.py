@@ -22,6 +22,11 @@ class P2PMetrics:
                              ["protocol", "direction"], registry=reg)
         self.errors = Counter("praxis_p2p_errors", "Stream and call errors", ["protocol", "kind"],
                               registry=reg)
+        self.failures = Counter(
+            "praxis_p2p_failures", "Failures contained to one stream or peer (what, error code)",
+            ["what", "code"], registry=reg)
+        self.restarts = Counter("praxis_p2p_node_restarts",
+                                "Times the watchdog restarted a stopped P2P node", registry=reg)
         self.call_latency = Histogram(
             "praxis_p2p_call_seconds", "Remote tool call round trip",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
@@ -34,6 +39,9 @@ class P2PMetrics:
 
     def error(self, protocol: str, kind: str) -> None:
         self.errors.labels(protocol, kind).inc()
+
+    def failure(self, what: str, code: str) -> None:
+        self.failures.labels(what, code).inc()
 
     def set_peers(self, connected: int, gone: int) -> None:
         self.peers.labels("connected").set(connected)

@@ -1,4 +1,7 @@
-"""The peer table: who we know, their card and addresses, connected or gone."""
+"""The peer table: who we know, how we found them, their card and addresses, connected or gone.
+
+Gone peers are forgotten after `forget_after` seconds, and at most `max_gone` are kept.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,16 @@ from typing import Any, Literal
 from praxis_sdk.p2p.wire import Card
 
 State = Literal["connected", "gone"]
+FoundBy = Literal["mdns", "bootstrap", "connect", "inbound"]
+FORGET_AFTER = 3600.0
+MAX_GONE = 256
 
 
 @dataclass
 class PeerRecord:
     peer_id: str
     state: State = "connected"
+    found_by: FoundBy = "inbound"
     name: str = ""
     card: Card | None = None
     addresses: list[str] = field(default_factory=list)
@@ -30,6 +37,7 @@ class PeerRecord:
             "peer_id": self.peer_id,
             "name": self.name,
             "state": self.state,
+            "found_by": self.found_by,
             "addresses": list(self.addresses),
             "last_seen": self.last_seen,
             "rtt_ms": self.rtt_ms,
@@ -42,17 +50,23 @@ class PeerRecord:
 class PeerTable:
     """Written by the trio thread, read from asyncio: every access holds one lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, forget_after: float = FORGET_AFTER, max_gone: int = MAX_GONE) -> None:
         self._lock = threading.Lock()
         self._peers: dict[str, PeerRecord] = {}
+        self.forget_after = forget_after
+        self.max_gone = max_gone
 
-    def seen(self, peer_id: str, addresses: list[str] | None = None) -> tuple[PeerRecord, bool]:
-        """Mark a peer connected now; returns its record and whether it was not connected."""
+    def seen(self, peer_id: str, addresses: list[str] | None = None,
+             found_by: FoundBy = "inbound") -> tuple[PeerRecord, bool]:
+        """Mark a peer connected now; returns its record and whether it was not connected.
+
+        `found_by` is kept from the first time we met the peer.
+        """
         with self._lock:
             record = self._peers.get(peer_id)
             was_connected = record is not None and record.state == "connected"
             if record is None:
-                record = self._peers[peer_id] = PeerRecord(peer_id=peer_id)
+                record = self._peers[peer_id] = PeerRecord(peer_id=peer_id, found_by=found_by)
             record.state = "connected"
             record.last_seen = time.time()
             record.missed_pings = 0
@@ -87,7 +101,17 @@ class PeerTable:
             if record is None or record.state == "gone":
                 return False
             record.state = "gone"
+            self._forget_old()
             return True
+
+    def _forget_old(self) -> None:
+        """Drop gone peers unseen for `forget_after`, then the oldest past `max_gone`."""
+        cutoff = time.time() - self.forget_after
+        gone = sorted((r for r in self._peers.values() if r.state == "gone"),
+                      key=lambda r: r.last_seen)
+        for index, record in enumerate(gone):
+            if record.last_seen < cutoff or index < len(gone) - self.max_gone:
+                del self._peers[record.peer_id]
 
     def get(self, peer_id: str) -> PeerRecord | None:
         with self._lock:
@@ -99,6 +123,7 @@ class PeerTable:
 
     def summaries(self) -> list[dict[str, Any]]:
         with self._lock:
+            self._forget_old()
             return [record.summary() for record in self._peers.values()]
 
     def cards(self) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,6 @@ over the limit, invalid JSON, a wrong shape or a half-written line resets that s
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -17,16 +16,15 @@ from libp2p.network.stream.exceptions import StreamEOF
 from libp2p.protocol_muxer.multiselect import MULTISELECT_PROTOCOL_ID
 from libp2p.utils.varint import encode_delim
 
-from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
+from praxis_sdk.errors import InvalidInput, Timeout, Unavailable
 from praxis_sdk.p2p import wire
+from praxis_sdk.p2p.failures import Supervisor, unwrapped
 from praxis_sdk.p2p.metrics import P2PMetrics
 from praxis_sdk.p2p.wire import A2A as A2A
 from praxis_sdk.p2p.wire import CARD as CARD
 from praxis_sdk.p2p.wire import PROTOCOLS as PROTOCOLS
 from praxis_sdk.p2p.wire import TOOL as TOOL
 from praxis_sdk.p2p.wire import jsonrpc_error as jsonrpc_error
-
-log = logging.getLogger(__name__)
 
 READ_CHUNK = 65536
 
@@ -96,19 +94,30 @@ class LineStream:
             raise Timeout(f"writing on {self.protocol} took over {timeout:.1f}s")
         self.metrics.message(self.protocol, "out", len(data))
 
+    async def __aenter__(self) -> LineStream:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: Any) -> None:
+        """A clean exit closes the stream; an error, timeout or cancel resets it."""
+        if exc is None:
+            await self.close()
+        else:
+            await self.reset()
+
     async def close(self) -> None:
-        with trio.move_on_after(1.0), contextlib.suppress(Exception):
+        with trio.CancelScope(shield=True), trio.move_on_after(1.0), \
+                contextlib.suppress(Exception):
             await self.stream.close()
 
-    async def reset(self, reason: PraxisError | Exception) -> None:
-        """Abort the stream after a protocol error (counted in metrics)."""
-        kind = reason.code if isinstance(reason, PraxisError) else "internal"
-        self.metrics.error(self.protocol, kind)
-        log.info("resetting %s stream from %s: %s", self.protocol, self._peer_safe(), reason)
-        with trio.move_on_after(1.0), contextlib.suppress(Exception):
+    async def reset(self) -> None:
+        """Abort the stream (also when the caller is being cancelled)."""
+        with trio.CancelScope(shield=True), trio.move_on_after(1.0), \
+                contextlib.suppress(Exception):
             await self.stream.reset()
 
-    def _peer_safe(self) -> str:
+    def peer_safe(self) -> str:
+        """The remote peer id, or "?" when the stream no longer knows it."""
         try:
             return self.peer_id
         except Exception:
@@ -119,17 +128,37 @@ class Handlers(Protocol):
     """What the protocol handlers need from the node."""
 
     metrics: P2PMetrics
+    supervisor: Supervisor
     max_bytes: int
     io_timeout: float
     request_timeout: float
 
-    def own_card(self) -> dict[str, Any]: ...
+    async def own_card(self) -> dict[str, Any]: ...
 
     async def on_card(self, peer_id: str, card: wire.Card) -> None: ...
 
     async def handle_tool(self, peer_id: str, request: wire.ToolRequest) -> wire.ToolResponse: ...
 
     async def handle_a2a(self, peer_id: str, message: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+ServeFn = Callable[[Handlers, LineStream], Awaitable[None]]
+
+
+def handler(node: Handlers, protocol: str, serve: ServeFn) -> Callable[[Any], Awaitable[None]]:
+    """A libp2p stream handler: any failure resets this stream only and is recorded."""
+    async def handle(stream: Any) -> None:
+        lines = LineStream(stream, protocol, node.max_bytes, node.metrics)
+        node.metrics.streams.labels(protocol).inc()
+        try:
+            async with lines:
+                await serve(node, lines)
+        except* Exception as group:
+            error = node.supervisor.record(f"serving {protocol}", lines.peer_safe(), group)
+            node.metrics.error(protocol, error.code)
+        finally:
+            node.metrics.streams.labels(protocol).dec()
+    return handle
 
 
 # ---- card ------------------------------------------------------------------------------
@@ -142,38 +171,24 @@ async def exchange_cards(lines: LineStream, own: dict[str, Any], timeout: float)
     async def read() -> None:
         received.append(await lines.read_value(timeout))
 
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(read)
-        await lines.write_value(own, timeout)
+    with unwrapped("card exchange"):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read)
+            await lines.write_value(own, timeout)
     if not received or received[0] is None:
         raise InvalidInput("peer closed the card stream without sending its card")
     return wire.parse(wire.Card, received[0], "card")
 
 
-def card_handler(node: Handlers) -> Callable[[Any], Awaitable[None]]:
-    async def handle(stream: Any) -> None:
-        lines = LineStream(stream, CARD, node.max_bytes, node.metrics)
-        await _guarded(lines, _serve_card(node, lines))
-    return handle
-
-
-async def _serve_card(node: Handlers, lines: LineStream) -> None:
-    card = await exchange_cards(lines, node.own_card(), node.io_timeout)
-    await lines.close()
+async def serve_card(node: Handlers, lines: LineStream) -> None:
+    card = await exchange_cards(lines, await node.own_card(), node.io_timeout)
     await node.on_card(lines.peer_id, card)
 
 
 # ---- tool ------------------------------------------------------------------------------
 
 
-def tool_handler(node: Handlers) -> Callable[[Any], Awaitable[None]]:
-    async def handle(stream: Any) -> None:
-        lines = LineStream(stream, TOOL, node.max_bytes, node.metrics)
-        await _guarded(lines, _serve_tool(node, lines))
-    return handle
-
-
-async def _serve_tool(node: Handlers, lines: LineStream) -> None:
+async def serve_tool(node: Handlers, lines: LineStream) -> None:
     value = await lines.read_value(node.io_timeout)
     if value is None:
         raise InvalidInput("tool stream closed before a request")
@@ -184,7 +199,6 @@ async def _serve_tool(node: Handlers, lines: LineStream) -> None:
         response = wire.response_from_error(
             request.id, Timeout(f"tool {request.name} ran over {node.request_timeout:.1f}s"))
     await lines.write_value(response, node.io_timeout)
-    await lines.close()
 
 
 async def open_with_request(
@@ -206,9 +220,12 @@ async def open_with_request(
                            + encode_delim(protocol.encode()) + first)
         with trio.fail_after(timeout):
             header, chosen, rest = await _read_echoes(stream)
-    except Exception as exc:
-        with trio.move_on_after(1.0), contextlib.suppress(Exception):
+    except BaseException as exc:  # error, timeout or cancel: the stream is reset
+        with trio.CancelScope(shield=True), trio.move_on_after(1.0), \
+                contextlib.suppress(Exception):
             await stream.reset()
+        if not isinstance(exc, Exception):
+            raise
         if isinstance(exc, trio.TooSlowError):
             raise Timeout(f"peer did not accept {protocol} within {timeout:.1f}s") from exc
         raise Unavailable(f"cannot open {protocol}: {exc!r}") from exc
@@ -269,18 +286,15 @@ async def read_response(
 # ---- a2a -------------------------------------------------------------------------------
 
 
-def a2a_handler(node: Handlers) -> Callable[[Any], Awaitable[None]]:
-    async def handle(stream: Any) -> None:
-        lines = LineStream(stream, A2A, node.max_bytes, node.metrics)
-        await _guarded(lines, _serve_a2a(node, lines))
-    return handle
-
-
-async def _serve_a2a(node: Handlers, lines: LineStream) -> None:
+async def serve_a2a(node: Handlers, lines: LineStream) -> None:
+    served = 0
     while True:
         value = await lines.read_value(node.request_timeout)
         if value is None:
+            if not served:
+                raise InvalidInput("A2A stream closed before a request")
             break
+        served += 1
         if not isinstance(value, dict):
             raise InvalidInput("A2A message must be a JSON-RPC object")
         with trio.move_on_after(node.request_timeout) as scope:
@@ -289,22 +303,5 @@ async def _serve_a2a(node: Handlers, lines: LineStream) -> None:
             answer = jsonrpc_error(value.get("id"), wire.INTERNAL_ERROR, "A2A handler timed out")
         if answer is not None and "id" in value:
             await lines.write_value(answer, node.io_timeout)
-    await lines.close()
 
 
-
-# ---- shared ----------------------------------------------------------------------------
-
-
-async def _guarded(lines: LineStream, work: Awaitable[None]) -> None:
-    """Run one stream's exchange; any failure resets that stream only."""
-    lines.metrics.streams.labels(lines.protocol).inc()
-    try:
-        await work
-    except PraxisError as exc:
-        await lines.reset(exc)
-    except Exception as exc:  # a handler bug must not take the node down
-        log.exception("unexpected error on %s", lines.protocol)
-        await lines.reset(exc)
-    finally:
-        lines.metrics.streams.labels(lines.protocol).dec()

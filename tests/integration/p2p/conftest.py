@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,13 @@ class Node:
             "host": "127.0.0.1", "port": 0, "keystore_path": str(keystore),
             "enable_mdns": False, "ping_interval": 1.0, "ping_misses": 3,
             "connection_timeout": 5.0, "request_timeout": 10.0, **p2p}}
-        self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "node_helper.py"), json.dumps(options)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(),
-        )
-        ready = read_line(self.proc, START_TIMEOUT)
+        self.log_path = keystore.parent / f"{name}.{time.monotonic_ns()}.log"
+        with open(self.log_path, "wb") as log:  # a file: a full pipe would stall the node
+            self.proc = subprocess.Popen(
+                [sys.executable, str(HERE / "node_helper.py"), json.dumps(options)],
+                stdout=subprocess.PIPE, stderr=log, env=child_env(),
+            )
+        ready = read_line(self.proc, START_TIMEOUT, self.log_path)
         self.http: str = ready["http"]
         self.peer_id: str = ready["peer_id"]
         self.addresses: list[str] = ready["addresses"]
@@ -52,6 +55,10 @@ class Node:
     @property
     def multiaddr(self) -> str:
         return self.addresses[0]
+
+    def log(self) -> str:
+        """Everything the node logged so far."""
+        return self.log_path.read_text(errors="replace")
 
     def get(self, path: str) -> Any:
         return self.client.get(path).json()
@@ -96,14 +103,51 @@ class Node:
         self.proc.wait(timeout=5)
 
 
-def read_line(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
-    """The helper's ready line, or a failure showing its stderr."""
+class BadPeer:
+    """bad_peer.py (a misbehaving libp2p peer) in its own process, driven over stdin/stdout."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "bad_peer.py")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=child_env())
+        ready = read_line(self.proc, START_TIMEOUT)
+        self.peer_id: str = ready["peer_id"]
+        self.multiaddr: str = ready["addresses"][0]
+
+    def command(self, **options: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(options).encode() + b"\n")
+        self.proc.stdin.flush()
+        return read_line(self.proc, 20)
+
+    def dies(self, **options: Any) -> None:
+        """Send a command after which the peer exits mid-message."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(options).encode() + b"\n")
+        self.proc.stdin.flush()
+        assert self.proc.wait(timeout=20) == 17
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.alive:
+            self.proc.kill()
+        self.proc.wait(timeout=5)
+
+
+def read_line(proc: subprocess.Popen[bytes], timeout: float,
+              log_path: Path | None = None) -> dict[str, Any]:
+    """The helper's ready line, or a failure showing its stderr (or its log file)."""
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], timeout)
     line = proc.stdout.readline() if ready else b""
     if not line:
         proc.kill()
         _, err = proc.communicate(timeout=5)
+        if log_path is not None:
+            err = log_path.read_bytes()
         raise AssertionError(f"node did not start within {timeout}s: {err.decode()[-3000:]}")
     return json.loads(line)
 

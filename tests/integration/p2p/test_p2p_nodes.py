@@ -91,6 +91,8 @@ def test_bootstrap_url_from_config_and_card_refresh(nodes: NodeFactory, wait_for
     b = nodes("agent-b")
     a = nodes("agent-a", bootstrap_nodes=[b.http])
     wait_for(lambda: b.peer_id in a.get("/p2p/cards"), 10, "bootstrap by URL")
+    assert [p["found_by"] for p in a.get("/peers")] == ["bootstrap"]
+    assert [p["found_by"] for p in b.get("/peers")] == ["inbound"]
     b.post("/tools/add", {"name": "brand_new"})
     wait_for(lambda: "brand_new" in [t["name"] for t in a.get("/p2p/cards")[b.peer_id]["tools"]],
              10, "refreshed card")
