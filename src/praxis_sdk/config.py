@@ -146,6 +146,8 @@ class A2AConfig(Section):
 class StorageConfig(Section):
     data_dir: str = "./data"
     database_url: str | None = Field(None, description="Default: SQLite under data_dir")
+    task_retention: float = Field(
+        30.0, ge=0, description="Days finished tasks are kept (pruned at start); 0 keeps all")
 
     def resolved_url(self) -> str:
         """The SQLAlchemy async URL: the configured one or `data_dir/praxis.db`."""
