@@ -94,7 +94,8 @@ class Agent:
         if self.config.a2a.enabled:
             self.a2a = self._a2a()
             self.services.a2a = self.a2a
-            self.services.routes.extend(self.a2a.routes)
+            if self.config.a2a.serve_http:
+                self.services.routes.extend(self.a2a.routes)
             self.components.append(self.a2a)  # stops before the runner: drains A2A tasks
         self.app = create_app(self.services)
         if serve_http:
@@ -159,7 +160,7 @@ class Agent:
         endpoints = {"http": base}
         if self.config.mcp.enabled and self.config.mcp.serve:
             endpoints["mcp"] = f"{base}/mcp"
-        if self.config.a2a.enabled:
+        if self.config.a2a.enabled and self.config.a2a.serve_http:
             endpoints["a2a"] = f"{base}/a2a/v1"
         return endpoints
 

@@ -138,6 +138,8 @@ class ExecutionConfig(Section):
 
 class A2AConfig(Section):
     enabled: bool = True
+    serve_http: bool = Field(
+        True, description="false: A2A only over libp2p (no JSON-RPC, REST or card over HTTP)")
     description: str | None = None
     skills: list[dict[str, Any]] = Field(default_factory=list)
     provider: dict[str, str] | None = None

@@ -45,12 +45,25 @@ def is_dsl(text: str) -> bool:
 
 def tool_call(message: Message) -> dict[str, Any] | None:
     """The `{"tool", "arguments"}` of the message's first data part naming a tool."""
-    for part in message.parts:
-        if part.HasField("data"):
-            data = MessageToDict(part).get("data")
-            if isinstance(data, dict) and "tool" in data:
-                return data
+    for data in data_parts(message):
+        if isinstance(data, dict) and "tool" in data:
+            return data
     return None
+
+
+def data_parts(message: Message) -> list[Any]:
+    """The JSON of each data part; whole numbers are ints again (protobuf keeps doubles)."""
+    return [_whole(MessageToDict(p).get("data")) for p in message.parts if p.HasField("data")]
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value
 
 
 @dataclass
@@ -121,8 +134,7 @@ class PraxisAgentExecutor(AgentExecutor):
             return None
         pending = next((c for m in reversed(task.history[:-1] or task.history)
                         if (c := tool_call(m)) is not None), None)
-        reply = next((MessageToDict(p).get("data") for p in message.parts
-                      if p.HasField("data")), None)
+        reply = next(iter(data_parts(message)), None)
         if pending is None or not isinstance(reply, dict):
             return None
         more = reply.get("arguments", reply)

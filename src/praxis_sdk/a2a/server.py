@@ -71,7 +71,9 @@ class A2AServer:
                                                card_modifier=self.cards.current,
                                                card_url=path, cache_control=CARD_CACHE_CONTROL)
         routes += [Route(path, self.jsonrpc, methods=["POST"]) for path in RPC_PATHS]
-        routes += create_rest_routes(self.handler, path_prefix=REST_PATH)
+        # without the SDK's catch-all `/{tenant}` mount: it would shadow every other route
+        routes += [r for r in create_rest_routes(self.handler, path_prefix=REST_PATH)
+                   if getattr(r, "path", "").startswith(REST_PATH)]
         return routes
 
     async def jsonrpc(self, request: Request) -> Response:
