@@ -22,6 +22,7 @@ from praxis_sdk.mcp.service import MCPService
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.service import P2PService
+from praxis_sdk.runner.records import ToolCallRecorder
 from praxis_sdk.runner.service import WorkflowService
 from praxis_sdk.store import Store
 from praxis_sdk.tools.catalog import ToolCatalog
@@ -72,7 +73,8 @@ class Agent:
         )
         self.local_tools = self._local_tools()
         self.catalog.add_provider(self.local_tools)
-        self.components: list[Component] = [self.store, self.remote_mcp]
+        self.components: list[Component] = [
+            self.store, ToolCallRecorder(self.bus, self.store, self.metrics), self.remote_mcp]
         self.mcp: MCPService | None = None
         if self.config.mcp.enabled:
             self.mcp = MCPService(self.config, self.catalog, self.bus, self.metrics)

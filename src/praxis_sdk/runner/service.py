@@ -28,7 +28,7 @@ from praxis_sdk.runner.executor import Executor
 from praxis_sdk.runner.graph import plan_from_graph
 from praxis_sdk.runner.plan import Plan, plan_for_tool
 from praxis_sdk.runner.state import RunState
-from praxis_sdk.store import Store, Task
+from praxis_sdk.store import FINAL_STATES, Store, Task
 from praxis_sdk.tools.catalog import ToolCatalog
 from praxis_sdk.tools.result import ToolResult
 
@@ -301,6 +301,11 @@ class WorkflowService:
     async def _set_task(self, task_id: str, state: str, **fields: Any) -> Task:
         task = await self.store.update_task(task_id, state=state, **fields)
         self._task_event(task)
+        if state in FINAL_STATES:
+            metrics = self.catalog.metrics
+            metrics.tasks.labels(task.kind, state).inc()
+            metrics.task_duration.labels(task.kind, state).observe(
+                max(0.0, task.updated_at - task.created_at))
         return task
 
     def _task_event(self, task: Task) -> None:
