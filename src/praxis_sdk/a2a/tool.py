@@ -46,8 +46,8 @@ class DelegateTools:
         outcome = await self.delegator.delegate(str(arguments["agent"]),
                                                 str(arguments["request"]), timeout=timeout)
         elapsed = (time.perf_counter() - started) * 1000
-        data = outcome.to_dict()
         text = "\n".join(a["text"] for a in outcome.artifacts if a.get("text")) or outcome.message
+        data = {"text": text, **outcome.to_dict()}  # `$name.text` in a later step
         if outcome.state == "completed":
             return ToolResult(tool=spec.name, provider=PROVIDER, engine="a2a", ok=True,
                               content=[TextContent(text=text)], structured=data,
