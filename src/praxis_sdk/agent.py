@@ -11,6 +11,7 @@ from typing import Any
 
 import structlog
 
+from praxis_sdk.a2a import A2AServer, CardBuilder, DelegateTools, Delegator
 from praxis_sdk.api import Services, create_app
 from praxis_sdk.api.server import HTTPServer, run_loop
 from praxis_sdk.bus import EventBus
@@ -21,6 +22,7 @@ from praxis_sdk.mcp.service import MCPService
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.service import P2PService
+from praxis_sdk.runner.records import ToolCallRecorder
 from praxis_sdk.runner.service import WorkflowService
 from praxis_sdk.store import Store
 from praxis_sdk.tools.catalog import ToolCatalog
@@ -31,6 +33,7 @@ from praxis_sdk.tools.local import LocalToolProvider
 log = structlog.stdlib.get_logger(__name__)
 
 STOP_TIMEOUT_S = 8.0
+RESTART_REASON = "agent restarted"
 CRITICAL = {"store", "http"}
 
 
@@ -70,7 +73,8 @@ class Agent:
         )
         self.local_tools = self._local_tools()
         self.catalog.add_provider(self.local_tools)
-        self.components: list[Component] = [self.store, self.remote_mcp]
+        self.components: list[Component] = [
+            self.store, ToolCallRecorder(self.bus, self.store, self.metrics), self.remote_mcp]
         self.mcp: MCPService | None = None
         if self.config.mcp.enabled:
             self.mcp = MCPService(self.config, self.catalog, self.bus, self.metrics)
@@ -83,12 +87,19 @@ class Agent:
             self.p2p = self._p2p()
             self.services.p2p = self.p2p
             self.catalog.on_change(self.p2p.notify_tools_changed)
+        self.http: HTTPServer | None = None
         self.workflows = WorkflowService(catalog=self.catalog, bus=self.bus, store=self.store,
                                          config=self.config)
         self.services.runner = self.workflows
         self.components.append(self.workflows)  # stops after HTTP and P2P: cancels live runs
+        self.a2a: A2AServer | None = None
+        if self.config.a2a.enabled:
+            self.a2a = self._a2a()
+            self.services.a2a = self.a2a
+            if self.config.a2a.serve_http:
+                self.services.routes.extend(self.a2a.routes)
+            self.components.append(self.a2a)  # stops before the runner: drains A2A tasks
         self.app = create_app(self.services)
-        self.http: HTTPServer | None = None
         if serve_http:
             self.http = HTTPServer(self.app, self.config.http.host, self.config.http.port,
                                    log_level=self.config.logging.level)
@@ -118,7 +129,7 @@ class Agent:
             agent_version=self.config.agent.version,
             local_tools=self.catalog.exposed_local,
             invoke_local=invoke_for_peer,
-            a2a_handler=None,
+            a2a_handler=self._handle_a2a,
             publish=self.bus.publish,
             on_provider_added=self.catalog.add_provider,
             on_provider_removed=self.catalog.remove_provider,
@@ -126,11 +137,33 @@ class Agent:
             registry=self.metrics.registry,
         )
 
+    def _a2a(self) -> A2AServer:
+        token = self.config.http.auth_token
+        delegator = Delegator(
+            peers=self.p2p.cards if self.p2p is not None else None,
+            send_p2p=self.p2p.send_a2a if self.p2p is not None else None,
+            token=token.get_secret_value() if token else None)
+        self.catalog.add_provider(DelegateTools(delegator))
+        return A2AServer(runner=self.workflows, cards=CardBuilder(self.config, self.catalog,
+                                                                  lambda: self.url),
+                         store=self.store, publish=self.bus.publish, metrics=self.metrics)
+
+    async def _handle_a2a(self, first: Any, second: Any = None) -> dict[str, Any]:
+        """A JSON-RPC request from a peer over `/praxis/a2a/1.0.0` (given as `(request)` or
+        `(peer_id, request)`); the A2A server answers it."""
+        message = first if second is None else second
+        if self.a2a is None:
+            return wire.jsonrpc_error(message.get("id"), wire.METHOD_NOT_FOUND,
+                                      "A2A is disabled on this agent (a2a.enabled: false)")
+        return await self.a2a.handle_jsonrpc(message)
+
     def _endpoints(self) -> dict[str, str]:
         base = self.url
         endpoints = {"http": base}
         if self.config.mcp.enabled and self.config.mcp.serve:
             endpoints["mcp"] = f"{base}/mcp"
+        if self.config.a2a.enabled and self.config.a2a.serve_http:
+            endpoints["a2a"] = f"{base}/a2a/v1"
         return endpoints
 
     @property
@@ -164,15 +197,29 @@ class Agent:
             await self.stop()
             raise
         self.started_at = time.monotonic()
+        if self.a2a is not None:
+            self.a2a.cards.invalidate()  # the HTTP port is known now
         log.info("agent started", agent=self.name, url=self.url)
         for warning in security_warnings(self.config):
             log.warning("INSECURE: " + warning, agent=self.name)
         self.bus.publish("agentStarted", {"agent": self.name, "url": self.url})
 
     async def _recover(self) -> None:
-        count = await self.store.fail_unfinished("the agent stopped while this was running")
-        if count:
-            log.warning("marked unfinished work failed after restart", count=count)
+        """Tasks a crash left submitted or working end failed ("agent restarted")."""
+        tasks, runs = await self.store.recover(RESTART_REASON)
+        if tasks or runs:
+            log.warning("marked unfinished work failed after restart", tasks=len(tasks),
+                        runs=runs)
+            self.bus.publish("tasksRecovered", {"reason": RESTART_REASON, "count": len(tasks),
+                                                "taskIds": tasks[:1000], "runs": runs})
+            for task_id in tasks[:1000]:
+                self.bus.publish("taskStatusUpdate", {"taskId": task_id, "state": "failed",
+                                                      "reason": RESTART_REASON})
+        retention = self.config.storage.task_retention
+        if retention > 0:
+            pruned = await self.store.prune(time.time() - retention * 86400)
+            if pruned:
+                log.info("pruned old tasks", count=pruned, older_than_days=retention)
 
     async def stop(self) -> None:
         """Stop components in reverse order, each within a bounded time."""

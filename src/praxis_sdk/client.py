@@ -60,6 +60,13 @@ class Client:
         return await self.request("POST", "/execute", json=body,
                                   params={"wait": str(wait).lower()})
 
+    async def delegate(self, agent: str, message: str, *, wait: bool = True) -> dict[str, Any]:
+        """Hand `message` (DSL or plain language) to another agent as an A2A task, through
+        this node; the task (kind "delegate") with the other agent's artifacts."""
+        return await self.request("POST", "/a2a/delegate", json={"agent": agent,
+                                                                  "message": message},
+                                  params={"wait": str(wait).lower()})
+
     async def task(self, task_id: str) -> dict[str, Any]:
         return await self.request("GET", f"/tasks/{task_id}")
 

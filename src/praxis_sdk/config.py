@@ -189,6 +189,8 @@ class ExecutionConfig(Section):
 
 class A2AConfig(Section):
     enabled: bool = True
+    serve_http: bool = Field(
+        True, description="false: A2A only over libp2p (no JSON-RPC, REST or card over HTTP)")
     description: str | None = None
     skills: list[dict[str, Any]] = Field(default_factory=list)
     provider: dict[str, str] | None = None
@@ -197,6 +199,8 @@ class A2AConfig(Section):
 class StorageConfig(Section):
     data_dir: str = "./data"
     database_url: str | None = Field(None, description="Default: SQLite under data_dir")
+    task_retention: float = Field(
+        30.0, ge=0, description="Days finished tasks are kept (pruned at start); 0 keeps all")
 
     def resolved_url(self) -> str:
         """The SQLAlchemy async URL: the configured one or `data_dir/praxis.db`."""

@@ -31,6 +31,18 @@ class Metrics:
             "praxis_tool_duration_seconds", "Tool run duration", ["tool", "engine", "outcome"],
             buckets=LATENCY_BUCKETS, registry=r,
         )
+        self.tasks = Counter(
+            "praxis_tasks_total", "Tasks that reached a final state", ["kind", "state"],
+            registry=r,
+        )
+        self.task_duration = Histogram(
+            "praxis_task_duration_seconds", "Task duration, accepted to final state",
+            ["kind", "state"], buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.a2a_requests = Counter(
+            "praxis_a2a_requests_total", "A2A JSON-RPC requests", ["method", "outcome"],
+            registry=r,
+        )
 
     def render(self) -> bytes:
         """The Prometheus text exposition of everything registered."""

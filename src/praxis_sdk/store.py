@@ -1,22 +1,42 @@
-"""SQLite persistence (SQLAlchemy async): tasks and workflow runs, additive schema."""
+"""SQLite persistence (SQLAlchemy async): tasks and workflow runs, additive schema.
+
+Every write goes through one writer (`_Writer`): writes that arrive while a transaction
+is being committed are grouped into the next one, so N concurrent state changes cost one
+commit, not N (WAL, `synchronous=NORMAL`: a commit survives a crash of the process and
+no commit waits for an fsync). A caller's write has been committed when its await returns.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import JSON, Float, Integer, String, event, func, select, update
+from sqlalchemy import JSON, Float, Integer, String, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from praxis_sdk.errors import NotFound, Unavailable
+from praxis_sdk.errors import NotFound, PraxisError, Unavailable
 
 SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
 FINAL_STATES = frozenset({"completed", "failed", "canceled", "rejected"})
+UNFINISHED_STATES = frozenset({"submitted", "working"})
+TASK_COLUMNS = ("id", "kind", "state", "context_id", "input", "result", "error", "meta",
+                "created_at", "updated_at")
+Op = Callable[[AsyncConnection], Awaitable[Any]]
 
 
 class Base(DeclarativeBase):
@@ -68,6 +88,83 @@ class Task(BaseModel):
     updated_at: float
 
 
+def _log_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("queued store write failed: %s", future.exception())
+
+
+class _Writer:
+    """Runs write operations in batches: one transaction for all that are waiting."""
+
+    def __init__(self, engine: AsyncEngine, max_batch: int = 256) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Op, asyncio.Future[Any]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="store-writer")
+
+    async def submit(self, op: Op) -> Any:
+        """Run `op` in the next transaction; returns its result once committed."""
+        if self._task is None or self._task.done():
+            raise Unavailable("store is not started")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((op, future))
+        return await future
+
+    def submit_nowait(self, op: Op) -> None:
+        """Queue `op`; a failure is logged by the writer, nobody awaits it."""
+        if self._task is None or self._task.done():
+            raise Unavailable("store is not started")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_log_failure)
+        self._queue.put_nowait((op, future))
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[tuple[Op, asyncio.Future[Any]]]) -> None:
+        results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        try:
+            async with self.engine.begin() as conn:
+                for op, future in batch:
+                    try:
+                        results.append((future, await op(conn), None))
+                    except PraxisError as exc:  # our own check failed: nothing was written
+                        results.append((future, None, exc))
+        except Exception as exc:  # the transaction failed: every write in it failed
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(Unavailable(f"store write failed: {exc}"))
+            return
+        for future, value, error in results:
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop."""
+        if self._task is None:
+            return
+        pending = []
+        while not self._queue.empty():
+            pending.append(self._queue.get_nowait())
+        if pending:
+            await self._commit(pending)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+
 class Store:
     """One SQLite database per node (WAL mode), created on first start."""
 
@@ -77,6 +174,7 @@ class Store:
         self.url = url
         self._engine: AsyncEngine | None = None
         self._session: async_sessionmaker | None = None
+        self._writer: _Writer | None = None
 
     async def start(self) -> None:
         """Create the folder, the database and the tables; record the schema version."""
@@ -99,8 +197,13 @@ class Store:
         async with self._session() as s, s.begin():
             if await s.get(SchemaVersion, SCHEMA_VERSION) is None:
                 s.add(SchemaVersion(version=SCHEMA_VERSION, applied_at=time.time()))
+        self._writer = _Writer(self._engine)
+        self._writer.start()
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
@@ -117,6 +220,18 @@ class Store:
             raise Unavailable("store is not started")
         return self._session
 
+    async def write(self, op: Op) -> Any:
+        """Run `op(connection)` in the next grouped transaction; its result once committed."""
+        if self._writer is None:
+            raise Unavailable("store is not started")
+        return await self._writer.submit(op)
+
+    def write_nowait(self, op: Op) -> None:
+        """Queue `op` for the next transaction without waiting for it (order is kept)."""
+        if self._writer is None:
+            raise Unavailable("store is not started")
+        self._writer.submit_nowait(op)
+
     # ---------------------------------------------------------------- tasks
 
     async def create_task(
@@ -130,24 +245,55 @@ class Store:
         meta: dict[str, Any] | None = None,
     ) -> Task:
         now = time.time()
-        row = TaskRow(
-            id=task_id or uuid.uuid4().hex, kind=kind, state=state, context_id=context_id,
-            input=input, meta=meta or {}, created_at=now, updated_at=now,
-        )
-        async with self.session() as s, s.begin():
-            s.add(row)
-        return _task(row)
+        task = Task(id=task_id or uuid.uuid4().hex, kind=kind, state=state,
+                    context_id=context_id, input=input, meta=meta or {}, created_at=now,
+                    updated_at=now)
+        row = task.model_dump()
+
+        async def op(conn: AsyncConnection) -> None:
+            await conn.execute(insert(TaskRow), [row])
+
+        await self.write(op)
+        return task
 
     async def update_task(self, task_id: str, **fields: Any) -> Task:
         """Change state, result, error or meta; `updated_at` moves on."""
         fields["updated_at"] = time.time()
-        async with self.session() as s, s.begin():
-            row = await s.get(TaskRow, task_id)
-            if row is None:
+        query = (update(TaskRow).where(TaskRow.id == task_id).values(**fields)
+                 .returning(*(getattr(TaskRow, c) for c in TASK_COLUMNS)))
+
+        async def op(conn: AsyncConnection) -> Any:
+            found = (await conn.execute(query)).first()
+            if found is None:
                 raise NotFound(f"no task {task_id!r}")
-            for key, value in fields.items():
-                setattr(row, key, value)
-        return _task(row)
+            return found
+
+        found = await self.write(op)
+        return Task(**dict(zip(TASK_COLUMNS, found, strict=True)))
+
+    async def put_task(self, task: Task, *, wait: bool = True) -> None:
+        """Insert or replace one whole task row; `wait=False` queues it (see `save_run`)."""
+        await self.put_tasks([task], wait=wait)
+
+    async def put_tasks(self, tasks: Iterable[Task], *, wait: bool = True) -> None:
+        """Insert or replace task rows, all in one transaction."""
+        rows = [t.model_dump() for t in tasks]
+        if not rows:
+            return
+
+        async def op(conn: AsyncConnection) -> None:
+            await conn.execute(_upsert(conn), rows)
+
+        if wait:
+            await self.write(op)
+        else:
+            self.write_nowait(op)
+
+    async def delete_task(self, task_id: str) -> None:
+        async def op(conn: AsyncConnection) -> None:
+            await conn.execute(delete(TaskRow).where(TaskRow.id == task_id))
+
+        await self.write(op)
 
     async def get_task(self, task_id: str) -> Task:
         async with self.session() as s:
@@ -156,17 +302,27 @@ class Store:
             raise NotFound(f"no task {task_id!r}")
         return _task(row)
 
+    async def find_task(self, task_id: str) -> Task | None:
+        """The task, or None when there is none with this id."""
+        async with self.session() as s:
+            row = await s.get(TaskRow, task_id)
+        return None if row is None else _task(row)
+
     async def list_tasks(
         self, *, state: str | None = None, kind: str | None = None,
+        context_id: str | None = None, updated_after: float | None = None,
         limit: int = 50, offset: int = 0,
     ) -> tuple[list[Task], int]:
         """A page of tasks, newest first, and the total that match."""
         query = select(TaskRow)
         count = select(func.count()).select_from(TaskRow)
-        if state:
-            query, count = query.where(TaskRow.state == state), count.where(TaskRow.state == state)
-        if kind:
-            query, count = query.where(TaskRow.kind == kind), count.where(TaskRow.kind == kind)
+        for column, value in ((TaskRow.state, state), (TaskRow.kind, kind),
+                              (TaskRow.context_id, context_id)):
+            if value:
+                query, count = query.where(column == value), count.where(column == value)
+        if updated_after is not None:
+            query = query.where(TaskRow.updated_at > updated_after)
+            count = count.where(TaskRow.updated_at > updated_after)
         query = query.order_by(TaskRow.created_at.desc()).limit(limit).offset(offset)
         async with self.session() as s:
             rows = (await s.scalars(query)).all()
@@ -175,13 +331,21 @@ class Store:
 
     async def fail_unfinished(self, reason: str) -> int:
         """At start-up: tasks and runs a previous process left running are marked failed."""
+        tasks, runs = await self.recover(reason)
+        return len(tasks) + runs
+
+    async def recover(self, reason: str) -> tuple[list[str], int]:
+        """Mark what a previous process left submitted or working failed with `reason`.
+
+        Returns the ids of those tasks and the number of workflow runs marked failed.
+        """
         now = time.time()
-        error = {"code": "interrupted", "message": reason}
+        error = {"code": "interrupted", "message": reason, "details": {}}
         async with self.session() as s, s.begin():
-            tasks = await s.execute(
-                update(TaskRow).where(TaskRow.state.not_in(FINAL_STATES))
-                .values(state="failed", error=error, updated_at=now)
-            )
+            tasks = (await s.scalars(
+                update(TaskRow).where(TaskRow.state.in_(UNFINISHED_STATES))
+                .values(state="failed", error=error, updated_at=now).returning(TaskRow.id)
+            )).all()
             runs = (await s.scalars(
                 select(RunRow).where(RunRow.status.in_(("pending", "running")))
             )).all()
@@ -189,25 +353,43 @@ class Store:
                 run.status = "failed"
                 run.data = {**run.data, "status": "failed", "error": reason}
                 run.updated_at = now
-        return (tasks.rowcount or 0) + len(runs)
+        return list(tasks), len(runs)
+
+    async def prune(self, older_than: float) -> int:
+        """Delete finished tasks (and their runs) last changed before `older_than` (unix s)."""
+        async def op(conn: AsyncConnection) -> int:
+            old = select(TaskRow.id).where(TaskRow.state.in_(FINAL_STATES),
+                                           TaskRow.updated_at < older_than)
+            await conn.execute(delete(RunRow).where(RunRow.task_id.in_(old)))
+            await conn.execute(delete(RunRow).where(
+                RunRow.task_id.is_(None), RunRow.updated_at < older_than,
+                RunRow.status.in_(("completed", "failed", "cancelled"))))
+            gone = await conn.execute(delete(TaskRow).where(
+                TaskRow.state.in_(FINAL_STATES), TaskRow.updated_at < older_than))
+            return gone.rowcount or 0
+
+        return await self.write(op)
 
     # ---------------------------------------------------------------- runs
 
-    async def save_run(self, run_id: str, data: dict[str, Any], *, task_id: str | None = None
-                       ) -> None:
-        """Insert or replace a workflow run's JSON state."""
+    async def save_run(self, run_id: str, data: dict[str, Any], *, task_id: str | None = None,
+                       wait: bool = True) -> None:
+        """Insert or replace a workflow run's JSON state.
+
+        With `wait=False` the write is queued for the next commit and not awaited (progress
+        that a crash may lose: start-up recovery marks such runs failed anyway).
+        """
         now = time.time()
-        async with self.session() as s, s.begin():
-            row = await s.get(RunRow, run_id)
-            if row is None:
-                s.add(RunRow(id=run_id, task_id=task_id, status=data.get("status", "pending"),
-                             data=data, created_at=now, updated_at=now))
-            else:
-                row.status = data.get("status", row.status)
-                row.data = data
-                row.updated_at = now
-                if task_id:
-                    row.task_id = task_id
+        row = {"id": run_id, "task_id": task_id, "status": data.get("status", "pending"),
+               "data": data, "created_at": now, "updated_at": now}
+
+        async def op(conn: AsyncConnection) -> None:
+            await conn.execute(_upsert(conn, RunRow, keep=("created_at", "task_id")), [row])
+
+        if wait:
+            await self.write(op)
+        else:
+            self.write_nowait(op)
 
     async def get_run(self, run_id: str) -> dict[str, Any]:
         async with self.session() as s:
@@ -230,6 +412,27 @@ def _task(row: TaskRow) -> Task:
     )
 
 
+def _upsert(conn: AsyncConnection, table: type[Base] = TaskRow,
+            keep: tuple[str, ...] = ("created_at",)) -> Any:
+    """INSERT ... ON CONFLICT(id) DO UPDATE of every column but `keep` (SQLite, PostgreSQL).
+
+    A `keep` column that is NULL in the row is kept as stored; otherwise it is set.
+    """
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(table)
+    columns = table.__table__.columns
+    values = {c.name: statement.excluded[c.name] for c in columns
+              if c.name != "id" and c.name not in keep}
+    for name in keep:
+        if name != "created_at":
+            values[name] = func.coalesce(statement.excluded[name], columns[name])
+    return statement.on_conflict_do_update(index_elements=["id"], set_=values)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -242,4 +445,4 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-__all__ = ["FINAL_STATES", "Store", "Task"]
+__all__ = ["FINAL_STATES", "UNFINISHED_STATES", "Store", "Task"]

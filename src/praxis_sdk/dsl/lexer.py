@@ -24,12 +24,14 @@ from praxis_sdk.dsl.limits import DEFAULT_MAX_STEPS, MAX_NESTING
 from praxis_sdk.dsl.values import EscapeError, unquote, word_value
 
 KEYWORD = re.compile(
-    r"(call|parallel|sequence|if|else|end_parallel|end_sequence|end_if|endif|end)(?![^\s#])",
+    r"(call|delegate|parallel|sequence|if|else|end_parallel|end_sequence|end_if|endif|end)"
+    r"(?![^\s#])",
     re.IGNORECASE,
 )
 TOKEN_TYPES = {"endif": "END_IF"}
-STATEMENT_KEYWORDS = ["CALL", "PARALLEL", "SEQUENCE", "IF", "ELSE", "END"]
-STATEMENTS = "CALL, PARALLEL, SEQUENCE, IF, ELSE or END"
+STATEMENT_KEYWORDS = ["CALL", "PARALLEL", "SEQUENCE", "IF", "ELSE", "END", "DELEGATE"]
+STATEMENTS = "CALL, PARALLEL, SEQUENCE, IF, ELSE, END or DELEGATE"
+DELEGATE_TOOL = "delegate"  # DELEGATE is a call of this tool (see praxis_sdk.a2a.tool)
 ARG = re.compile(  # leading blanks, then one argument (or a comment); None at line end
     r"""[^\S\n]*(?:
         (?P<word>[^\s"'\#{\[]\S*)
@@ -102,9 +104,10 @@ def _lex_line(line: str, number: int, out: Lexed) -> None:
         kind = TOKEN_TYPES.get(keyword.lower(), keyword.upper())
         rest = match.end()
     column = start + 1
-    if kind == "CALL":
+    if kind in ("CALL", "DELEGATE"):
         out.steps += 1
-        call = _call(line, number, column, rest)
+        call = (_call if kind == "CALL" else _delegate)(line, number, column, rest)
+        kind = "CALL"
         if out.run is not None:
             out.run.append(call)
             return
@@ -148,6 +151,29 @@ def _call(line: str, number: int, column: int, pos: int) -> Call:
     call = Call(line=number, column=column, tool=tool, provider=provider or None, source=line)
     call.alias = _alias(args)
     _options(args, call)
+    return call
+
+
+def _delegate(line: str, number: int, column: int, pos: int) -> Call:
+    """`DELEGATE <agent> "<request>" [AS name]`: a call of the `delegate` tool."""
+    args = _scan(line, pos)
+    alias = _alias(args)
+    if not args or args[0].kind != "word":
+        where = args[0] if args else None
+        raise LineError(where.column if where else len(line.rstrip()) + 1,
+                        where.text if where else "", ["an agent"],
+                        "expected an agent (name, peer id or URL) after DELEGATE")
+    if len(args) < 2 or args[1].kind != "string":
+        where = args[1] if len(args) > 1 else None
+        raise LineError(where.column if where else args[0].end + 1,
+                        where.text if where else "", ["a quoted request"],
+                        "expected the request in quotes after the agent, e.g. "
+                        'DELEGATE agent-2 "summarise the reports" AS summary')
+    if len(args) > 2:
+        raise LineError(args[2].column, args[2].text, ["AS name", "end of line"],
+                        f"unexpected {args[2].text!r}; expected AS name or end of line")
+    call = Call(line=number, column=column, tool=DELEGATE_TOOL, provider=None, source=line,
+                named={"agent": args[0], "request": args[1]}, alias=alias)
     return call
 
 

@@ -5,6 +5,9 @@ task (`kind` "dsl" or "workflow") that moves submitted -> working -> completed, 
 canceled and holds the run id and, at the end, the run's summary with every step's
 ToolResult. Each task change is published as `taskStatusUpdate {taskId, state}`.
 
+Another service that keeps its own task row (A2A) runs plans with `start_run`, which
+ties the run to that row and hands the run's events to a listener instead.
+
 Wiring (agent.py): `WorkflowService(catalog=..., bus=..., store=..., config=config)`;
 put it in `services.runner` and in the components (its `stop` cancels active runs).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from praxis_sdk.bus import EventBus
@@ -22,14 +26,15 @@ from praxis_sdk.errors import Busy, Conflict, InvalidInput, NotFound, Unavailabl
 from praxis_sdk.runner.compile import compile_dsl
 from praxis_sdk.runner.executor import Executor
 from praxis_sdk.runner.graph import plan_from_graph
-from praxis_sdk.runner.plan import Plan
+from praxis_sdk.runner.plan import Plan, plan_for_tool
 from praxis_sdk.runner.state import RunState
-from praxis_sdk.store import Store, Task
+from praxis_sdk.store import FINAL_STATES, Store, Task
 from praxis_sdk.tools.catalog import ToolCatalog
 from praxis_sdk.tools.result import ToolResult
 
 TASK_STATES = {"completed": "completed", "failed": "failed", "cancelled": "canceled"}
 DEFAULT_WAIT_S = 600.0
+RunListener = Callable[[str, dict[str, Any]], None]
 
 
 def llm_missing(config: Settings) -> Unavailable:
@@ -84,9 +89,10 @@ class WorkflowService:
         self.max_script_bytes = execution.max_script_bytes
         self.max_script_steps = execution.max_script_steps
         self.max_active_runs = max_active_runs or execution.max_active_runs
-        self.executor = Executor(self._invoke, publish=bus.publish, save=self._save,
+        self.executor = Executor(self._invoke, publish=self._publish, save=self._save,
                                  max_parallel=execution.max_concurrent)
         self._task_of: dict[str, str] = {}
+        self._listeners: dict[str, RunListener] = {}
         self._watchers: dict[str, asyncio.Task[Task]] = {}
 
     # ---------------------------------------------------------------- lifecycle
@@ -118,6 +124,14 @@ class WorkflowService:
         """A checked plan of a drawn graph `{nodes, edges}`."""
         return plan_from_graph(graph, self.catalog.lookup)
 
+    def plan_tool(self, tool: str, arguments: dict[str, Any] | None) -> Plan:
+        """A checked one-step plan calling `tool` (`tool@provider` pins a provider)."""
+        if not isinstance(tool, str) or not tool:
+            raise InvalidInput("a tool call needs the tool's name in \"tool\"")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise InvalidInput("\"arguments\" of a tool call must be a JSON object")
+        return plan_for_tool(tool, arguments, lookup=self.catalog.lookup)
+
     # ---------------------------------------------------------------- running
 
     async def execute_dsl(self, text: str, *, wait: bool = True,
@@ -134,9 +148,43 @@ class WorkflowService:
                                         "edges": graph.get("edges") or []},
                                  run_id=run_id, wait=wait, wait_s=wait_s)
 
-    async def launch(self, plan: Plan, *, kind: str, input: Any, run_id: str | None = None,
-                     wait: bool = False, wait_s: float = DEFAULT_WAIT_S) -> Task:
-        """Start `plan` under a new task; `Busy` when too many runs are active."""
+    async def delegate(self, agent: str, request: str, *, wait: bool = True,
+                       wait_s: float = DEFAULT_WAIT_S) -> Task:
+        """Hand `request` to another agent (the `delegate` tool) as a task of kind "delegate"."""
+        plan = self.plan_tool("delegate", {"agent": agent, "request": request})
+        return await self.launch(plan, kind="delegate", input={"agent": agent,
+                                                               "request": request},
+                                 wait=wait, wait_s=wait_s)
+
+    async def execute_request(self, request: str, *, wait: bool = True,
+                              conversation: Any = None, wait_s: float = DEFAULT_WAIT_S) -> Task:
+        """Plan a plain-language request with the LLM and run it; this node has no planner."""
+        raise llm_missing(self.config)
+
+    async def start_run(self, plan: Plan, *, task_id: str, listener: RunListener,
+                        run_id: str | None = None) -> str:
+        """Run `plan` for a task row another service keeps (A2A); returns the run id.
+
+        `listener(kind, payload)` gets every event of the run (also published on the bus);
+        the caller waits with `wait(run_id, ...)` and stops it with `cancel(run_id)`.
+        """
+        run_id = self._check_start(run_id)
+        self._task_of[run_id] = task_id
+        self._listeners[run_id] = listener
+        try:
+            await self.executor.start(plan, run_id)
+        except BaseException:
+            self._task_of.pop(run_id, None)
+            self._listeners.pop(run_id, None)
+            raise
+        return run_id
+
+    def end_run(self, run_id: str) -> None:
+        """Forget the listener and task of a run started with `start_run`."""
+        self._listeners.pop(run_id, None)
+        self._task_of.pop(run_id, None)
+
+    def _check_start(self, run_id: str | None) -> str:
         active = len(self.executor.active())
         if active >= self.max_active_runs:
             raise Busy(f"{active} workflow runs are active (limit {self.max_active_runs}); "
@@ -146,6 +194,12 @@ class WorkflowService:
         live = self.executor.get(run_id)
         if live is not None and not live.finished:
             raise Conflict(f"workflow {run_id!r} is running; wait for it or use another id")
+        return run_id
+
+    async def launch(self, plan: Plan, *, kind: str, input: Any, run_id: str | None = None,
+                     wait: bool = False, wait_s: float = DEFAULT_WAIT_S) -> Task:
+        """Start `plan` under a new task; `Busy` when too many runs are active."""
+        run_id = self._check_start(run_id)
         task = await self.store.create_task(kind, input, meta={"run_id": run_id})
         self._task_event(task)
         self._task_of[run_id] = task.id
@@ -235,13 +289,25 @@ class WorkflowService:
                                          caller="workflow")
 
     async def _save(self, state: RunState) -> None:
+        """Progress is queued for the next commit; the final state is awaited."""
         task_id = self._task_of.get(state.id)
         data = state.model_dump(mode="json") | {"task_id": task_id}
-        await self.store.save_run(state.id, data, task_id=task_id)
+        await self.store.save_run(state.id, data, task_id=task_id, wait=state.finished)
+
+    def _publish(self, kind: str, payload: dict[str, Any]) -> None:
+        self.bus.publish(kind, payload)
+        listener = self._listeners.get(str(payload.get("workflowId")))
+        if listener is not None:
+            listener(kind, payload)
 
     async def _set_task(self, task_id: str, state: str, **fields: Any) -> Task:
         task = await self.store.update_task(task_id, state=state, **fields)
         self._task_event(task)
+        if state in FINAL_STATES:
+            metrics = self.catalog.metrics
+            metrics.tasks.labels(task.kind, state).inc()
+            metrics.task_duration.labels(task.kind, state).observe(
+                max(0.0, task.updated_at - task.created_at))
         return task
 
     def _task_event(self, task: Task) -> None:

@@ -107,7 +107,8 @@ def test_expected_lists_name_what_could_come() -> None:
     with pytest.raises(DSLSyntaxError) as info:
         parse("FOO")
     problem = info.value.problems[0]
-    assert problem["expected"] == ["CALL", "PARALLEL", "SEQUENCE", "IF", "ELSE", "END"]
+    assert problem["expected"] == ["CALL", "PARALLEL", "SEQUENCE", "IF", "ELSE", "END",
+                                   "DELEGATE"]
     assert "expected CALL" in problem["message"]
 
 

@@ -1,0 +1,137 @@
+"""The A2A server: the SDK's request handler on our executor and task store, its
+JSON-RPC endpoint at `POST /a2a/v1` and `POST /` (0.3 method names too), its HTTP+JSON
+endpoints under `/a2a/rest`, the agent card at both well-known paths, and the same
+JSON-RPC handler for requests that arrive over libp2p (`/praxis/a2a/1.0.0`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.routes import create_agent_card_routes, create_rest_routes
+from a2a.server.routes.jsonrpc_dispatcher import JSONRPC03Adapter, JsonRpcDispatcher
+from a2a.utils.constants import PROTOCOL_VERSION_1_0, VERSION_HEADER
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from praxis_sdk.a2a.card import CARD_CACHE_CONTROL, JSONRPC_PATH, REST_PATH, CardBuilder
+from praxis_sdk.a2a.executor import PraxisAgentExecutor
+from praxis_sdk.a2a.store import PraxisTaskStore
+from praxis_sdk.metrics import Metrics
+from praxis_sdk.runner.service import WorkflowService
+
+CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
+RPC_PATHS = (JSONRPC_PATH, "/")
+METHODS_V03 = frozenset(JSONRPC03Adapter.METHOD_TO_MODEL)
+METHODS = frozenset(JsonRpcDispatcher.METHOD_TO_MODEL) | METHODS_V03
+STREAMING = frozenset({"SendStreamingMessage", "SubscribeToTask", "message/stream",
+                       "tasks/resubscribe"})
+UNSUPPORTED_OPERATION = -32004
+
+
+class A2AServer:
+    """Everything A2A a node serves; `routes` go into the HTTP app, `handle_jsonrpc` to P2P."""
+
+    name = "a2a"
+
+    def __init__(self, *, runner: WorkflowService, cards: CardBuilder, store: Any,
+                 publish: Any, metrics: Metrics) -> None:
+        self.runner = runner
+        self.cards = cards
+        self.metrics = metrics
+        self.task_store = PraxisTaskStore(store, publish=publish, metrics=metrics)
+        self.executor = PraxisAgentExecutor(runner)
+        self.handler = DefaultRequestHandler(
+            agent_executor=self.executor, task_store=self.task_store,
+            agent_card=cards.card())
+        self.dispatcher = JsonRpcDispatcher(self.handler, enable_v0_3_compat=True)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self.handler.aclose()
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "healthy", "skills": len(self.cards.card().skills)}
+
+    # ---------------------------------------------------------------- routes
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Card routes, the JSON-RPC endpoint at both paths, the REST binding."""
+        routes: list[BaseRoute] = []
+        for path in CARD_PATHS:
+            routes += create_agent_card_routes(self.cards.card(),
+                                               card_modifier=self.cards.current,
+                                               card_url=path, cache_control=CARD_CACHE_CONTROL)
+        routes += [Route(path, self.jsonrpc, methods=["POST"]) for path in RPC_PATHS]
+        # without the SDK's catch-all `/{tenant}` mount: it would shadow every other route
+        routes += [r for r in create_rest_routes(self.handler, path_prefix=REST_PATH)
+                   if getattr(r, "path", "").startswith(REST_PATH)]
+        return routes
+
+    async def jsonrpc(self, request: Request) -> Response:
+        """The SDK's JSON-RPC dispatcher, counted by method and outcome."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        method = body.get("method") if isinstance(body, dict) else None
+        label = method if method in METHODS else ("invalid" if body is None else "unknown")
+        response = await self.dispatcher.handle_requests(request)
+        self.metrics.a2a_requests.labels(label, _outcome(response)).inc()
+        return response
+
+    # ---------------------------------------------------------------- P2P
+
+    async def handle_jsonrpc(self, message: dict[str, Any]) -> dict[str, Any]:
+        """One JSON-RPC request that came over libp2p; the response object.
+
+        Streaming methods need SSE, which a one-response-per-request stream cannot carry:
+        they get "unsupported operation" (callers poll with GetTask instead).
+        """
+        method = message.get("method") if isinstance(message, dict) else None
+        if method in STREAMING:
+            self.metrics.a2a_requests.labels(method, "error").inc()
+            return {"jsonrpc": "2.0", "id": message.get("id"), "error": {
+                "code": UNSUPPORTED_OPERATION,
+                "message": f"{method} streams over HTTP only; over libp2p send the message "
+                           "and follow the task with GetTask"}}
+        headers = [(b"content-type", b"application/json")]
+        if method not in METHODS_V03:
+            headers.append((VERSION_HEADER.lower().encode(), PROTOCOL_VERSION_1_0.encode()))
+        response = await self.jsonrpc(_request(json.dumps(message).encode(), headers))
+        return json.loads(bytes(response.body))
+
+
+def _outcome(response: Response) -> str:
+    if response.media_type == "text/event-stream" or not hasattr(response, "body"):
+        return "stream"
+    try:
+        body = json.loads(bytes(response.body))
+    except ValueError:
+        return "error"
+    return "error" if isinstance(body, dict) and "error" in body else "ok"
+
+
+def _request(body: bytes, headers: list[tuple[bytes, bytes]]) -> Request:
+    """A Starlette request carrying `body`, as the JSON-RPC dispatcher reads one."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "path": JSONRPC_PATH, "raw_path":
+             JSONRPC_PATH.encode(), "root_path": "", "scheme": "p2p", "query_string": b"",
+             "headers": headers, "client": None, "server": None, "http_version": "1.1"}
+    return Request(scope, receive)
