@@ -1,4 +1,4 @@
-"""Workflows over HTTP and WebSocket: `/execute`, `/workflows`, `/ws/workflow`.
+"""Workflows over HTTP: `/execute` and `/workflows` (the WebSocket is in workflow_ws.py).
 
 Bad input (syntax errors, unknown tools, cycles, dangling edges, oversized scripts) is a
 400 whose `details.problems` lists every problem; nothing runs.
@@ -6,26 +6,19 @@ Bad input (syntax errors, unknown tools, cycles, dangling edges, oversized scrip
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response, WebSocket
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from praxis_sdk.api.services import Services, get_services, ws_services
-from praxis_sdk.api.ws import Session
-from praxis_sdk.dsl.errors import DSLSyntaxError
-from praxis_sdk.errors import InvalidInput, PraxisError, Unavailable
-from praxis_sdk.runner.report import looks_like_dsl, result_lines
+from praxis_sdk.api.services import Services, get_services
+from praxis_sdk.errors import InvalidInput, Unavailable
 from praxis_sdk.runner.service import WorkflowService, llm_missing
 from praxis_sdk.runner.state import RunState
 from praxis_sdk.store import Task
 
 router = APIRouter(tags=["workflows"])
-PUSH_DRAIN_S = 2.0
 
 
 def runner_of(services: Services) -> WorkflowService:
@@ -195,145 +188,3 @@ async def cancel_workflow(run_id: str, runner: WorkflowService = Depends(get_run
     task_id = await runner.task_id(run_id)
     state = await runner.cancel(run_id)
     return run_view(state, task_id)
-
-
-# ---------------------------------------------------------------- WebSocket
-
-
-class WorkflowSession(Session):
-    """A `/ws/workflow` client: DSL and graph runs in the background, events as they come."""
-
-    def __init__(self, websocket: WebSocket, services: Services) -> None:
-        super().__init__(websocket, services.bus, {
-            "DSL_COMMAND": _dsl_command, "EXECUTE_WORKFLOW": _execute_workflow,
-            "CHAT_MESSAGE": _chat_message})
-        self.services = services
-        self.pushed_id = 0
-        self._pushed = asyncio.Event()
-        self._jobs: set[asyncio.Task[None]] = set()
-
-    @property
-    def runner(self) -> WorkflowService:
-        return runner_of(self.services)
-
-    async def run(self) -> None:
-        try:
-            await super().run()
-        finally:
-            for job in list(self._jobs):
-                job.cancel()
-
-    def spawn(self, job: Any) -> None:
-        task = asyncio.create_task(job)
-        self._jobs.add(task)
-        task.add_done_callback(self._jobs.discard)
-
-    async def _push(self, sub: Any) -> None:
-        await super()._push(self._tracked(sub))
-
-    async def _tracked(self, sub: Any) -> Any:
-        async for event in sub:
-            yield event  # resumes once the event has been sent (or filtered out)
-            self.pushed_id = event.id
-            self._pushed.set()
-
-    async def drained(self, event_id: int) -> None:
-        """Wait (briefly) until bus events up to `event_id` went out on this socket."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(PUSH_DRAIN_S):
-                while self.pushed_id < event_id:
-                    self._pushed.clear()
-                    await self._pushed.wait()
-
-    async def reply(self, type_: str, payload: dict[str, Any]) -> None:
-        """Send unless the client has gone."""
-        with contextlib.suppress(Exception):
-            await self.send(type_, payload)
-
-
-async def _dsl_command(session: Session, payload: dict[str, Any]) -> None:
-    assert isinstance(session, WorkflowSession)
-    command = payload.get("command", payload.get("dsl"))
-    if not isinstance(command, str) or not command.strip():
-        raise InvalidInput("DSL_COMMAND needs {command: \"CALL ...\"}")
-    _ = session.runner  # fails here, not in the background, on a node without a runner
-    session.spawn(run_dsl(session, command))
-
-
-async def run_dsl(session: WorkflowSession, command: str) -> dict[str, Any]:
-    """dslProgress for parse, validate and run, the run's events, then dslResult."""
-    runner = session.runner
-    lines = command.count("\n") + 1
-    await session.reply("dslProgress", {"stage": "parse", "message": f"parsing {lines} line(s)"})
-    try:
-        plan = runner.compile(command)
-    except InvalidInput as exc:
-        stage = "parse" if isinstance(exc, DSLSyntaxError) else "validate"
-        error = exc.to_dict() | {"stage": stage}
-        out = {"success": False, "command": command, "result": None, "error": error}
-        await session.reply("dslResult", out)
-        return out
-    await session.reply("dslProgress", {
-        "stage": "validate", "message": f"{len(plan.steps)} step(s) checked against the catalog"})
-    run_id = uuid.uuid4().hex
-    await session.reply("dslProgress", {"stage": "run", "workflowId": run_id,
-                                        "message": f"running {len(plan.steps)} step(s)"})
-    try:
-        task = await runner.launch(plan, kind="dsl", input={"dsl": command}, run_id=run_id,
-                                   wait=True)
-    except PraxisError as exc:
-        out = {"success": False, "command": command, "result": None,
-               "error": exc.to_dict() | {"stage": "run"}}
-        await session.reply("dslResult", out)
-        return out
-    await session.drained(session.bus.last_id)
-    out = {"success": task.state == "completed", "command": command, "result": task.result,
-           "error": task.error, "taskId": task.id, "workflowId": run_id}
-    await session.reply("dslResult", out)
-    return out
-
-
-async def _execute_workflow(session: Session, payload: dict[str, Any]) -> None:
-    assert isinstance(session, WorkflowSession)
-    workflow = payload.get("workflow", payload)
-    run_id = workflow.get("id") if isinstance(workflow, dict) else None
-    run_id = str(run_id) if run_id not in (None, "") else None
-    try:
-        if not isinstance(workflow, dict):
-            raise InvalidInput("EXECUTE_WORKFLOW needs {workflow: {nodes, edges}}")
-        await session.runner.run_graph(workflow, run_id=run_id)
-    except PraxisError as exc:
-        await session.send("workflowError", {"workflowId": run_id, "error": exc.to_dict()})
-
-
-async def _chat_message(session: Session, payload: dict[str, Any]) -> None:
-    assert isinstance(session, WorkflowSession)
-    content = payload.get("content")
-    if not isinstance(content, str) or not content.strip():
-        raise InvalidInput("CHAT_MESSAGE needs {content: \"...\"}")
-    if not looks_like_dsl(content):
-        error = llm_missing(session.services.config)
-        await session.send("chatMessage", {"content": error.message, "sender": "agent",
-                                           "error": error.to_dict()})
-        return
-    _ = session.runner
-    session.spawn(_chat_dsl(session, content))
-
-
-async def _chat_dsl(session: WorkflowSession, content: str) -> None:
-    out = await run_dsl(session, content)
-    if out["result"] is not None:
-        text = "\n".join(result_lines(out["result"]))
-    else:
-        error = out["error"] or {}
-        problems = (error.get("details") or {}).get("problems") or []
-        text = "\n".join([error.get("message", "failed"),
-                          *(f"- {p.get('message')}" for p in problems[1:])])
-    await session.reply("chatMessage", {"content": text, "sender": "agent",
-                                        "success": out["success"]})
-
-
-@router.websocket("/ws/workflow")
-async def ws_workflow(websocket: WebSocket) -> None:
-    """DSL_COMMAND, EXECUTE_WORKFLOW, CHAT_MESSAGE, SUBSCRIBE_EVENTS, PING (INTERFACES 3.1)."""
-    await WorkflowSession(websocket, ws_services(websocket)).run()
