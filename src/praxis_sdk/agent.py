@@ -16,6 +16,7 @@ from praxis_sdk.api.server import HTTPServer
 from praxis_sdk.bus import EventBus
 from praxis_sdk.config import Settings, load_config
 from praxis_sdk.health import Component, overall
+from praxis_sdk.llm import build_planner
 from praxis_sdk.mcp.engine import RemoteMCPEngine
 from praxis_sdk.mcp.service import MCPService
 from praxis_sdk.metrics import Metrics
@@ -85,6 +86,12 @@ class Agent:
             self.catalog.on_change(self.p2p.notify_tools_changed)
         self.workflows = WorkflowService(catalog=self.catalog, bus=self.bus, store=self.store,
                                          config=self.config)
+        self.workflows.planner = build_planner(
+            self.config.llm, tools=self.catalog.specs, compile=self.workflows.compile,
+            registry=self.metrics.registry)
+        if self.config.llm.enabled and self.workflows.planner is None:
+            log.warning("llm.enabled but neither llm.api_key (OPENAI_API_KEY) nor "
+                        "llm.base_url is set: plain-language requests are off")
         self.services.runner = self.workflows
         self.components.append(self.workflows)  # stops after HTTP and P2P: cancels live runs
         self.app = create_app(self.services)

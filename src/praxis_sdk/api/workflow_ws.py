@@ -1,7 +1,9 @@
 """`/ws/workflow`: DSL commands, drawn graphs and chat over one WebSocket session.
 
 Work a client asks for runs in the background of its session (cancelled when it goes);
-the bus events of every run reach it as they happen, before the run's result.
+the bus events of every run reach it as they happen, before the run's result. Chat in
+plain language keeps its conversation per connection: each request sees the turns
+before it, one request at a time.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from praxis_sdk.api.services import Services, ws_services
 from praxis_sdk.api.workflows import runner_of
 from praxis_sdk.api.ws import Session
 from praxis_sdk.errors import InvalidInput, PraxisError
-from praxis_sdk.runner.progress import result_text, run_dsl
+from praxis_sdk.runner.progress import result_text, run_dsl, run_request
 from praxis_sdk.runner.report import looks_like_dsl
 from praxis_sdk.runner.service import WorkflowService, llm_missing
 
 router = APIRouter(tags=["workflows"])
 PUSH_DRAIN_S = 2.0
+MAX_TURNS = 20  # conversation turns kept per connection (user and agent messages)
 
 
 class WorkflowSession(Session):
@@ -35,6 +38,8 @@ class WorkflowSession(Session):
         self.pushed_id = 0
         self._pushed = asyncio.Event()
         self._jobs: set[asyncio.Task[None]] = set()
+        self.conversation: list[dict[str, str]] = []
+        self._chat = asyncio.Lock()
 
     @property
     def runner(self) -> WorkflowService:
@@ -103,18 +108,31 @@ async def _chat_message(session: Session, payload: dict[str, Any]) -> None:
     content = payload.get("content")
     if not isinstance(content, str) or not content.strip():
         raise InvalidInput("CHAT_MESSAGE needs {content: \"...\"}")
-    if not looks_like_dsl(content):
+    runner = session.runner
+    if looks_like_dsl(content):
+        session.spawn(_chat_dsl(session, runner, content))
+    elif runner.planner is None:
         error = llm_missing(session.services.config)
         await session.send("chatMessage", {"content": error.message, "sender": "agent",
-                                           "error": error.to_dict()})
-        return
-    session.spawn(_chat_dsl(session, session.runner, content))
+                                           "success": False, "error": error.to_dict()})
+    else:
+        session.spawn(_chat_request(session, runner, content))
 
 
 async def _chat_dsl(session: WorkflowSession, runner: WorkflowService, content: str) -> None:
     out = await run_dsl(runner, content, session.reply, session.drained)
     await session.reply("chatMessage", {"content": result_text(out), "sender": "agent",
                                         "success": out["success"]})
+
+
+async def _chat_request(session: WorkflowSession, runner: WorkflowService, content: str
+                        ) -> None:
+    async with session._chat:
+        out = await run_request(runner, content, session.reply, session.drained,
+                                conversation=list(session.conversation))
+        session.conversation += [{"role": "user", "content": content},
+                                 {"role": "assistant", "content": out["content"]}]
+        del session.conversation[:-MAX_TURNS]
 
 
 @router.websocket("/ws/workflow")

@@ -1,4 +1,4 @@
-"""Workflows over HTTP: `/execute` and `/workflows` (the WebSocket is in workflow_ws.py).
+"""Workflows over HTTP: `/execute`, `/plan` and `/workflows` (WebSocket: workflow_ws.py).
 
 Bad input (syntax errors, unknown tools, cycles, dangling edges, oversized scripts) is a
 400 whose `details.problems` lists every problem; nothing runs.
@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from praxis_sdk.api.services import Services, get_services
 from praxis_sdk.errors import InvalidInput, Unavailable
-from praxis_sdk.runner.service import WorkflowService, llm_missing
+from praxis_sdk.runner.report import looks_like_dsl
+from praxis_sdk.runner.service import WorkflowService
 from praxis_sdk.runner.state import RunState
 from praxis_sdk.store import Task
 
@@ -34,9 +35,30 @@ def get_runner(services: Services = Depends(get_services)) -> WorkflowService:
 # ---------------------------------------------------------------- models
 
 
+Turn = dict[str, Any]
+
+
 class ExecuteRequest(BaseModel):
     dsl: str | None = Field(None, description="A DSL script (INTERFACES 6)")
     request: str | None = Field(None, description="Plain language; needs an LLM (llm section)")
+    conversation: list[Turn] | None = Field(
+        None, description="Earlier turns `[{role: user|assistant, content}]` for a request")
+
+
+class PlanRequest(BaseModel):
+    request: str = Field(description="Plain language; needs an LLM (llm section)")
+    conversation: list[Turn] | None = Field(None, description="Earlier turns, as for /execute")
+
+
+class PlanView(BaseModel):
+    """The checked plan the LLM would run; nothing has run."""
+
+    request: str
+    dsl: str = Field(description="The plan in the DSL")
+    graph: dict[str, list[dict[str, Any]]] = Field(description="`{nodes, edges}` of the plan")
+    attempts: list[dict[str, Any]] = Field(
+        description="Invalid plans before this one, each with its problems")
+    usage: dict[str, Any] = Field(description="Model calls and tokens spent")
 
 
 class WorkflowRequest(BaseModel):
@@ -129,18 +151,34 @@ async def execute(
     timeout_s: float = Query(600.0, gt=0, le=3600, description="How long to wait"),
     services: Services = Depends(get_services),
 ) -> Task:
-    """Run a DSL script as a task and return it with its result (or at once, `wait=false`)."""
+    """Run a DSL script, or plan and run a plain-language request, as a task.
+
+    A request's task result holds the plan (`plan`, in the DSL), every step's result
+    (`steps`) and the model's `answer`. With `wait=false` the task returns at once.
+    """
     runner = runner_of(services)
-    if body.dsl is None:
-        if body.request is not None:
-            raise llm_missing(services.config)
+    if body.dsl is not None:
+        task = await runner.execute_dsl(body.dsl, wait=wait, wait_s=timeout_s)
+    elif body.request is not None and looks_like_dsl(body.request):
+        task = await runner.execute_dsl(body.request, wait=wait, wait_s=timeout_s)
+    elif body.request is not None:
+        task = await runner.execute_request(body.request, wait=wait, wait_s=timeout_s,
+                                            conversation=body.conversation)
+    else:
         raise InvalidInput('send {"dsl": "CALL tool ..."} (or {"request": "..."} with an LLM '
                            "configured)", details={"problems": [
                                {"message": "neither dsl nor request was given"}]})
-    task = await runner.execute_dsl(body.dsl, wait=wait, wait_s=timeout_s)
     if not wait:
         response.status_code = 202
     return task
+
+
+@router.post("/plan", response_model=PlanView)
+async def plan(body: PlanRequest, runner: WorkflowService = Depends(get_runner)) -> PlanView:
+    """The checked plan the LLM makes for a request, as DSL and as a graph; nothing runs."""
+    draft = await runner.plan_request(body.request, conversation=body.conversation)
+    return PlanView(request=body.request, dsl=draft.dsl, graph=draft.plan.to_graph(),
+                    attempts=draft.attempts, usage=draft.usage)
 
 
 @router.get("/workflows", response_model=RunPage)

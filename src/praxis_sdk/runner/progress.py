@@ -1,9 +1,13 @@
-"""A DSL script run with progress reports: parse, validate, run, then the result.
+"""Runs with progress reports, as a client of `/ws/workflow` (or the CLI) sees them.
 
 `run_dsl(runner, command, emit)` is what `DSL_COMMAND` (and the CLI's `dsl`) see: a
 `dslProgress {stage, message}` per stage, the run's own bus events in between (published
 by the executor), and a `dslResult {success, command, result, error}` at the end. Bad
 input is a failed result naming its stage (`parse` or `validate`), never an exception.
+
+`run_request(runner, text, emit)` is the same for plain language (`CHAT_MESSAGE`, the
+CLI's `ask`): `dslProgress` for planning (plan, repair, validate, run, answer, replan),
+the runs' events, then a `chatMessage {content, sender, success, taskId, plan, result}`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from praxis_sdk.dsl.errors import DSLSyntaxError
 from praxis_sdk.errors import InvalidInput, PraxisError
 from praxis_sdk.runner.report import result_lines
+from praxis_sdk.runner.requests import Conversation
 from praxis_sdk.runner.service import WorkflowService
 
 Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -67,3 +72,31 @@ def result_text(out: dict[str, Any]) -> str:
     problems = (error.get("details") or {}).get("problems") or []
     return "\n".join([error.get("message", "failed"),
                       *(f"- {p.get('message')}" for p in problems[1:])])
+
+
+async def run_request(runner: WorkflowService, text: str, emit: Emit,
+                      settled: Settled | None = None, *,
+                      conversation: Conversation | None = None) -> dict[str, Any]:
+    """Plan, run and answer `text`, reporting through `emit`; the `chatMessage` payload."""
+
+    async def progress(stage: str, message: str, **extra: Any) -> None:
+        await emit("dslProgress", {"stage": stage, "message": message, **extra})
+
+    try:
+        task = await runner.execute_request(text, conversation=conversation,
+                                            progress=progress)
+    except PraxisError as exc:
+        out = {"content": exc.message, "sender": "agent", "success": False,
+               "error": exc.to_dict()}
+        await emit("chatMessage", out)
+        return out
+    if settled is not None:
+        await settled()
+    result = task.result or {}
+    error = task.error or {}
+    content = result.get("answer") or error.get("message") or f"the request {task.state}"
+    out = {"content": content, "sender": "agent", "success": task.state == "completed",
+           "taskId": task.id, "plan": result.get("plan"), "result": task.result,
+           "error": task.error}
+    await emit("chatMessage", out)
+    return out

@@ -5,6 +5,9 @@ task (`kind` "dsl" or "workflow") that moves submitted -> working -> completed, 
 canceled and holds the run id and, at the end, the run's summary with every step's
 ToolResult. Each task change is published as `taskStatusUpdate {taskId, state}`.
 
+Plain-language requests (`execute_request`, `plan_request`) need a planner: agent.py
+hands one in (`planner=`, see runner/requests.py); without one they fail at once.
+
 Wiring (agent.py): `WorkflowService(catalog=..., bus=..., store=..., config=config)`;
 put it in `services.runner` and in the components (its `stop` cancels active runs).
 """
@@ -23,6 +26,15 @@ from praxis_sdk.runner.compile import compile_dsl
 from praxis_sdk.runner.executor import Executor
 from praxis_sdk.runner.graph import plan_from_graph
 from praxis_sdk.runner.plan import Plan
+from praxis_sdk.runner.requests import (
+    Conversation,
+    Draft,
+    Progress,
+    RequestJobs,
+    RequestPlanner,
+    check_conversation,
+    check_request,
+)
 from praxis_sdk.runner.state import RunState
 from praxis_sdk.store import Store, Task
 from praxis_sdk.tools.catalog import ToolCatalog
@@ -35,8 +47,10 @@ DEFAULT_WAIT_S = 600.0
 def llm_missing(config: Settings) -> Unavailable:
     """The error for a plain-language request on a node without an LLM planner."""
     if config.llm.enabled:
-        message = ("plain-language requests need the LLM planner, which this node does not "
-                   "run yet; send a DSL script instead ({\"dsl\": \"CALL tool --arg value\"})")
+        message = ("plain-language requests need an LLM: llm.enabled is true but no key "
+                   "is set; set OPENAI_API_KEY (or llm.api_key), or llm.base_url for an "
+                   "OpenAI-compatible server of your own such as Ollama; DSL scripts work "
+                   "without one ({\"dsl\": \"CALL tool --arg value\"})")
     else:
         message = ("plain-language requests need an LLM: configure the llm section "
                    "(llm.enabled: true, llm.api_key or OPENAI_API_KEY, and llm.base_url for "
@@ -75,7 +89,8 @@ class WorkflowService:
     name = "workflows"
 
     def __init__(self, *, catalog: ToolCatalog, bus: EventBus, store: Store,
-                 config: Settings, max_active_runs: int | None = None) -> None:
+                 config: Settings, max_active_runs: int | None = None,
+                 planner: RequestPlanner | None = None) -> None:
         self.catalog = catalog
         self.bus = bus
         self.store = store
@@ -87,6 +102,8 @@ class WorkflowService:
                                  max_parallel=execution.max_concurrent)
         self._task_of: dict[str, str] = {}
         self._watchers: dict[str, asyncio.Task[Task]] = {}
+        self.planner = planner
+        self.requests = RequestJobs(self)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -94,6 +111,7 @@ class WorkflowService:
         return None
 
     async def stop(self) -> None:
+        await self.requests.aclose()
         await self.executor.aclose(timeout=5.0)
         watchers = list(self._watchers.values())
         if watchers:
@@ -123,6 +141,30 @@ class WorkflowService:
         """Run a script as a task; with `wait`, return it finished (or as it is at `wait_s`)."""
         return await self.launch(self.compile(text), kind="dsl", input={"dsl": text},
                                  wait=wait, wait_s=wait_s)
+
+    async def execute_request(self, request: str, *, wait: bool = True,
+                              conversation: Conversation | None = None,
+                              wait_s: float = DEFAULT_WAIT_S, progress: Progress | None = None,
+                              context_id: str | None = None) -> Task:
+        """Plan, run and answer a plain-language request as a task (kind "request").
+
+        Its result holds the plan's DSL, every step's result and the answer. Without a
+        planner this raises `llm_missing` at once, with no network call.
+        """
+        if self.planner is None:
+            raise llm_missing(self.config)
+        return await self.requests.start(
+            self.planner, check_request(request, self.max_script_bytes), wait=wait,
+            wait_s=wait_s, conversation=check_conversation(conversation), progress=progress,
+            context_id=context_id)
+
+    async def plan_request(self, request: str, *, conversation: Conversation | None = None
+                           ) -> Draft:
+        """The checked plan the planner would run for `request`; nothing runs."""
+        if self.planner is None:
+            raise llm_missing(self.config)
+        return await self.planner.draft(check_request(request, self.max_script_bytes),
+                                        conversation=check_conversation(conversation))
 
     async def run_graph(self, graph: dict[str, Any], *, run_id: str | None = None,
                         wait: bool = False, wait_s: float = DEFAULT_WAIT_S) -> Task:
