@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 def usable(config: LLMConfig) -> bool:
     """Whether a planner can be built: enabled, and a key or a server of one's own."""
-    return config.enabled and (config.api_key is not None or bool(config.base_url))
+    key = config.api_key.get_secret_value() if config.api_key else ""
+    return config.enabled and bool(key or config.base_url)
 
 
 def build_planner(config: LLMConfig, *, tools: Callable[[], list[ToolSpec]],

@@ -72,7 +72,7 @@ class LLMClient:
     def __init__(self, config: LLMConfig, *, registry: CollectorRegistry | None = None) -> None:
         self.config = config
         self.model = config.model
-        key = config.api_key.get_secret_value() if config.api_key else NO_KEY
+        key = (config.api_key.get_secret_value() if config.api_key else "") or NO_KEY
         self._client = openai.AsyncOpenAI(
             api_key=key, base_url=config.base_url or None, timeout=config.timeout,
             max_retries=config.max_retries)
