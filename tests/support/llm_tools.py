@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 
@@ -21,3 +22,13 @@ def broken(text: str) -> str:
         text: Ignored.
     """
     raise RuntimeError(f"broken on purpose ({text})")
+
+
+async def nap(seconds: float) -> str:
+    """Sleeps, then answers (a step to cancel while it runs).
+
+    Args:
+        seconds: How long to sleep.
+    """
+    await asyncio.sleep(seconds)
+    return "rested"

@@ -7,12 +7,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from tests.integration.llm.llm_helpers import KEY, llm_tool, start, tool_calls
 from tests.support.agents import AgentProcess
 from tests.support.llm_server import Reply, ScriptedLLM, plan
-from tests.support.p2p_agents import agent_section, post
+from tests.support.p2p_agents import agent_section, get, post
+from tests.support.waiting import wait_until
 
 TIMEOUT_S = 3
 
@@ -35,7 +37,8 @@ class Node:
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     home = tmp_path_factory.mktemp("llmchecks")
     with ScriptedLLM() as llm:
-        agent = start(home, "planner", agent=agent_section(llm_tool("shout"), llm_tool("broken")),
+        agent = start(home, "planner", agent=agent_section(llm_tool("shout"), llm_tool("broken"),
+                                                     llm_tool("nap")),
                       llm=llm.config(api_key=KEY, timeout=TIMEOUT_S, max_retries=2))
         try:
             yield Node(agent, llm)
@@ -140,3 +143,24 @@ def test_silent_model_times_out_with_a_clear_error(node: Node) -> None:
     assert task["error"]["message"] == (
         f"the model 'scripted-model' at {node.llm.url} did not answer within {TIMEOUT_S}s "
         "(llm.timeout)")
+
+
+def test_cancelling_the_run_cancels_the_request(node: Node) -> None:
+    node.llm.reset()
+    node.llm.script(plan("CALL nap --seconds 60"))
+    reply = httpx.post(f"{node.agent.url}/execute", params={"wait": "false"},
+                       json={"request": "take a long nap"}, timeout=30)
+    assert reply.status_code == 202, reply.text
+    task_id = reply.json()["id"]
+    run_id = wait_until(lambda: get(node.agent, f"/tasks/{task_id}")["meta"].get("run_id"),
+                        20, "the plan to start running")
+    wait_until(lambda: get(node.agent, f"/workflows/{run_id}")["nodes"][0]["status"]
+               == "running", 20, "the nap to start")
+    cancelled = post(node.agent, f"/workflows/{run_id}/cancel", {})
+    assert cancelled.status_code == 200, cancelled.text
+    task = wait_until(lambda: (t := get(node.agent, f"/tasks/{task_id}"))["state"]
+                      in ("canceled", "failed", "completed") and t, 20, "the request to end")
+    assert task["state"] == "canceled"
+    assert task["meta"]["runs"] == [run_id]
+    assert get(node.agent, f"/workflows/{run_id}")["status"] == "cancelled"
+    assert len(node.llm.requests) == 1  # no answer was asked for
