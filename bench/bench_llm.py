@@ -27,10 +27,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from praxis_sdk.bus import EventBus  # noqa: E402
-from praxis_sdk.config import load_config  # noqa: E402
+from praxis_sdk.config import LoggingConfig, load_config  # noqa: E402
 from praxis_sdk.llm import build_planner  # noqa: E402
 from praxis_sdk.llm.planner import LLMPlanner, extract_plan  # noqa: E402
 from praxis_sdk.llm.prompts import CatalogView, plan_prompt  # noqa: E402
+from praxis_sdk.logging import configure_logging  # noqa: E402
 from praxis_sdk.metrics import Metrics  # noqa: E402
 from praxis_sdk.runner.service import WorkflowService  # noqa: E402
 from praxis_sdk.store import FINAL_STATES, Store  # noqa: E402
@@ -214,6 +215,7 @@ async def run() -> dict[str, Any]:
 
 
 def main() -> None:
+    configure_logging(LoggingConfig(level="warning"))  # stdout carries only the JSON
     result = asyncio.run(run())
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=2))
