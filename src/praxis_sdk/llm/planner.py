@@ -17,6 +17,7 @@ from praxis_sdk.config import LLMConfig
 from praxis_sdk.errors import InvalidInput, PraxisError
 from praxis_sdk.llm.client import LLMClient, Usage
 from praxis_sdk.llm.prompts import (
+    CHARS_PER_TOKEN,
     NO_PLAN,
     CatalogView,
     Conversation,
@@ -79,15 +80,18 @@ def plan_failed(attempts: list[dict[str, Any]]) -> PlanFailed:
                       details={"problems": problems, "attempts": attempts})
 
 
-def results_text(result: dict[str, Any]) -> str:
-    """Every step of a run as the answer prompt shows it (outputs shortened)."""
+def results_text(result: dict[str, Any], max_chars: int) -> str:
+    """Every step of a run as the answer prompt shows it, within `max_chars`."""
     lines: list[str] = []
     for step_id, step in (result.get("steps") or {}).items():
         lines += step_lines(step_id, step)
     error = result.get("error")
     if isinstance(error, dict) and error.get("message"):
         lines.append(f"run error: {error['message']}")
-    return "\n".join(lines) or "(no steps ran)"
+    text = "\n".join(lines) or "(no steps ran)"
+    if len(text) > max_chars:
+        text = text[:max_chars] + f"\n... (results cut at {max_chars} characters)"
+    return text
 
 
 async def _quiet(stage: str, message: str, **extra: Any) -> None:
@@ -189,7 +193,8 @@ class LLMPlanner:
             failed = result.get("status") != "completed"
             may_replan = failed and replans < self.config.max_replans
             await progress("answer", "asking for the answer")
-            messages = answer_messages(request, draft.dsl, results_text(result),
+            results = results_text(result, self.config.prompt_budget_tokens * CHARS_PER_TOKEN)
+            messages = answer_messages(request, draft.dsl, results,
                                        replan_catalog=prompt.catalog if may_replan else None)
             try:
                 reply = await self._ask(messages, usage)

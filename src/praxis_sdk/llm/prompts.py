@@ -20,6 +20,7 @@ Message = dict[str, str]
 Conversation = list[dict[str, Any]]
 
 MAX_DESCRIPTION = 300
+CHARS_PER_TOKEN = 4
 CONVERSATION_SHARE = 4  # the conversation may take up to a quarter of the budget
 STOPWORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from",
@@ -128,7 +129,7 @@ NO_PLAN = ("the answer holds no plan: write DSL statements (CALL ...) in a ```pr
 
 def estimate_tokens(text: str) -> int:
     """About four characters a token (no tokenizer to download)."""
-    return math.ceil(len(text) / 4)
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 # ---------------------------------------------------------------- catalog
