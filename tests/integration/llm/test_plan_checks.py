@@ -164,3 +164,13 @@ def test_cancelling_the_run_cancels_the_request(node: Node) -> None:
     assert task["meta"]["runs"] == [run_id]
     assert get(node.agent, f"/workflows/{run_id}")["status"] == "cancelled"
     assert len(node.llm.requests) == 1  # no answer was asked for
+
+
+def test_bad_requests_are_refused_before_any_model_call(node: Node) -> None:
+    node.llm.reset()
+    for body in ({"request": "   "}, {"request": "hi", "conversation": "not a list"},
+                 {"request": "hi", "conversation": [{"role": "user"}]}):
+        reply = post(node.agent, "/execute", body)
+        assert reply.status_code in (400, 422), reply.text
+        assert reply.json()["error"]["message"]
+    assert node.llm.requests == []
