@@ -196,19 +196,19 @@ class LLMPlanner:
             results = results_text(result, self.config.prompt_budget_tokens * CHARS_PER_TOKEN)
             messages = answer_messages(request, draft.dsl, results,
                                        replan_catalog=prompt.catalog if may_replan else None)
+            phase = "the answer"
             try:
                 reply = await self._ask(messages, usage)
                 if not (may_replan and has_plan(reply)):
                     return self._answered(out, reply, failed, usage, result)
-                replans += 1
+                replans, phase = replans + 1, "re-planning"
                 await progress("replan", f"steps failed; new plan {replans} of "
                                          f"{self.config.max_replans}")
                 draft = await self._checked(messages, reply, usage, progress)
             except PraxisError as exc:
                 error = exc.to_dict()
-                error["message"] = (f"the plan ran ({result.get('status')}) but "
-                                    f"{'re-planning' if replans else 'the answer'} failed: "
-                                    f"{exc.message}")
+                error["message"] = (f"the plan ran ({result.get('status')}) but {phase} "
+                                    f"failed: {exc.message}")
                 return Outcome("failed", out | {"answer": None, "usage": usage.dump()},
                                error=error)
             attempts += draft.attempts
