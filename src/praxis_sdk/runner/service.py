@@ -6,7 +6,8 @@ canceled and holds the run id and, at the end, the run's summary with every step
 ToolResult. Each task change is published as `taskStatusUpdate {taskId, state}`.
 
 Plain-language requests (`execute_request`, `plan_request`) need a planner: agent.py
-hands one in (`planner=`, see runner/requests.py); without one they fail at once.
+sets one (`planner=` or the `planner` attribute; see runner/requests.py); without one
+they fail at once.
 
 Wiring (agent.py): `WorkflowService(catalog=..., bus=..., store=..., config=config)`;
 put it in `services.runner` and in the components (its `stop` cancels active runs).
