@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.agents import AgentProcess, agent_config, start_agent
+from tests.support.llm_server import ScriptedLLM
 
 
 @pytest.fixture
@@ -26,3 +27,11 @@ def spawn_agent(tmp_path: Path) -> Iterator[Callable[..., AgentProcess]]:
     yield spawn
     for agent in started:
         agent.stop()
+
+
+@pytest.fixture
+def scripted_llm() -> Iterator[ScriptedLLM]:
+    """A scripted OpenAI-compatible server for one test; `llm=scripted_llm.config()` in
+    `spawn_agent` points an agent at it (see tests/support/llm_server.py)."""
+    with ScriptedLLM() as llm:
+        yield llm

@@ -17,6 +17,7 @@ from praxis_sdk.api.server import HTTPServer, run_loop
 from praxis_sdk.bus import EventBus
 from praxis_sdk.config import Settings, load_config, security_warnings
 from praxis_sdk.health import Component, overall
+from praxis_sdk.llm import build_planner
 from praxis_sdk.mcp.engine import RemoteMCPEngine
 from praxis_sdk.mcp.service import MCPService
 from praxis_sdk.metrics import Metrics
@@ -90,6 +91,12 @@ class Agent:
         self.http: HTTPServer | None = None
         self.workflows = WorkflowService(catalog=self.catalog, bus=self.bus, store=self.store,
                                          config=self.config)
+        self.workflows.planner = build_planner(
+            self.config.llm, tools=self.catalog.specs, compile=self.workflows.compile,
+            registry=self.metrics.registry)
+        if self.config.llm.enabled and self.workflows.planner is None:
+            log.warning("llm.enabled but neither llm.api_key (OPENAI_API_KEY) nor "
+                        "llm.base_url is set: plain-language requests are off")
         self.services.runner = self.workflows
         self.components.append(self.workflows)  # stops after HTTP and P2P: cancels live runs
         self.a2a: A2AServer | None = None

@@ -166,6 +166,38 @@ def dsl(
 
 
 @app.command()
+def ask(
+    request: Annotated[str, typer.Argument(help="What you want, in plain language")],
+    url: Annotated[str, typer.Option(envvar="PRAXIS_URL", help="The agent's HTTP base URL")
+                   ] = "http://127.0.0.1:8000",
+    token: Annotated[str | None, typer.Option(envvar="PRAXIS_TOKEN", help="Bearer token")
+                     ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer")] = 600.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON")
+                       ] = False,
+) -> None:
+    """Ask a running agent in plain language: its plan, live progress, then the answer.
+
+    The agent needs an LLM (the llm section of its config).
+    """
+    import json
+
+    from praxis_sdk.runner.remote import ask_remote
+
+    try:
+        answer = ask_remote(url, request, token=token, timeout=timeout,
+                            emit=lambda line: typer.echo(line, err=True))
+    except PraxisError as exc:
+        fail(exc.message)
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+    elif answer.get("success"):
+        typer.echo(answer.get("content", ""))
+    if not answer.get("success"):
+        fail(str(answer.get("content") or "the request failed"))
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(f"praxis-agent {__version__} (Python {sys.version.split()[0]})")

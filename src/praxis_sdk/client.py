@@ -67,6 +67,10 @@ class Client:
                                                                   "message": message},
                                   params={"wait": str(wait).lower()})
 
+    async def plan(self, request: str) -> dict[str, Any]:
+        """The plan the node's LLM would run for `request` (`{dsl, graph, ...}`); runs nothing."""
+        return await self.request("POST", "/plan", json={"request": request})
+
     async def task(self, task_id: str) -> dict[str, Any]:
         return await self.request("GET", f"/tasks/{task_id}")
 

@@ -167,8 +167,12 @@ class LLMConfig(Section):
     api_key: SecretStr | None = None
     temperature: float = Field(0.1, ge=0, le=2)
     max_tokens: int = Field(2048, gt=0)
-    timeout: float = Field(60.0, gt=0)
-    max_retries: int = Field(2, ge=0)
+    timeout: float = Field(60.0, gt=0, description="Seconds one model call may take")
+    max_retries: int = Field(2, ge=0, description="Retries after HTTP 429, 5xx or no connection")
+    prompt_budget_tokens: int = Field(
+        6000, ge=500, description="Estimated tokens of a plan prompt; the catalog is trimmed "
+        "to fit, most relevant tools first")
+    max_replans: int = Field(1, ge=0, description="New plans after a run with failed steps")
 
 
 class ExecutionConfig(Section):

@@ -6,14 +6,14 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from praxis_sdk import __version__
-from praxis_sdk.api import a2a, events, health, p2p, tasks, tools, workflows
+from praxis_sdk.api import a2a, events, health, p2p, tasks, tools, workflow_ws, workflows
 from praxis_sdk.api.errors import install_error_handlers
 from praxis_sdk.api.middleware import GateMiddleware
 from praxis_sdk.api.services import Services
 
 ROUTERS: list[APIRouter] = [
     health.router, events.router, tools.router, tasks.router, p2p.router, workflows.router,
-    a2a.router,
+    workflow_ws.router, a2a.router,
 ]
 
 

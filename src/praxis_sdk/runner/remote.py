@@ -1,8 +1,10 @@
-"""Run a DSL script on a running agent over `/ws/workflow`, printing progress as it comes.
+"""Run a DSL script or a request on a running agent over `/ws/workflow`, with progress.
 
 `run_remote(url, script, token=..., emit=...)` sends `DSL_COMMAND`, reports `dslProgress`,
-this run's node updates and logs, and returns the `dslResult` payload; it raises
-`PraxisError` (with a readable message) when the agent cannot be reached or refuses.
+this run's node updates and logs, and returns the `dslResult` payload; `ask_remote(url,
+request, ...)` does the same for plain language (`CHAT_MESSAGE`) and returns the
+`chatMessage` payload. Both raise `PraxisError` (with a readable message) when the agent
+cannot be reached or refuses.
 """
 
 from __future__ import annotations
@@ -34,12 +36,25 @@ def ws_url(url: str) -> str:
 def run_remote(url: str, script: str, *, token: str | None = None, timeout: float = 600.0,
                emit: Emit = print) -> dict[str, Any]:
     """The `dslResult` payload of running `script` on the agent at `url`."""
+    return _session(url, "DSL_COMMAND", {"command": script}, "dslResult", token=token,
+                    timeout=timeout, emit=emit)
+
+
+def ask_remote(url: str, request: str, *, token: str | None = None, timeout: float = 600.0,
+               emit: Emit = print) -> dict[str, Any]:
+    """The `chatMessage` payload (the answer) of a plain-language request to `url`."""
+    return _session(url, "CHAT_MESSAGE", {"content": request}, "chatMessage", token=token,
+                    timeout=timeout, emit=emit)
+
+
+def _session(url: str, kind: str, payload: dict[str, Any], until: str, *, token: str | None,
+             timeout: float, emit: Emit) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
         with connect(ws_url(url), additional_headers=headers, open_timeout=10,
                      max_size=64 * 1024 * 1024) as ws:
-            ws.send(json.dumps({"type": "DSL_COMMAND", "payload": {"command": script}}))
-            return _follow(ws, time.monotonic() + timeout, timeout, emit)
+            ws.send(json.dumps({"type": kind, "payload": payload}))
+            return _follow(ws, until, time.monotonic() + timeout, timeout, emit)
     except InvalidStatus as exc:
         status = exc.response.status_code
         if status in (401, 403):
@@ -53,7 +68,8 @@ def run_remote(url: str, script: str, *, token: str | None = None, timeout: floa
         raise Unavailable(f"the agent at {url} closed the connection: {exc}") from None
 
 
-def _follow(ws: Any, deadline: float, timeout: float, emit: Emit) -> dict[str, Any]:
+def _follow(ws: Any, until: str, deadline: float, timeout: float, emit: Emit
+            ) -> dict[str, Any]:
     run_id: str | None = None
     tools: dict[str, str] = {}
     while True:
@@ -66,13 +82,17 @@ def _follow(ws: Any, deadline: float, timeout: float, emit: Emit) -> dict[str, A
         except TimeoutError:
             continue
         kind, payload = frame.get("type"), frame.get("payload") or {}
-        if kind == "dslResult":
+        if kind == until:
             return payload
         if kind == "error":
             raise from_dict(payload)
         if kind == "dslProgress":
             run_id = payload.get("workflowId") or run_id
             emit(f"[{payload.get('stage')}] {payload.get('message')}")
+            for line in str(payload.get("plan") or "").splitlines():
+                emit(f"    {line}")
+            for problem in payload.get("problems") or []:
+                emit(f"    - {problem.get('message')}")
         elif run_id is not None and payload.get("workflowId") == run_id:
             _event(kind, payload, tools, emit)
 
@@ -101,4 +121,4 @@ def failure_message(result: dict[str, Any]) -> str:
     return str(error.get("message") or "the workflow failed")
 
 
-__all__ = ["PraxisError", "failure_message", "run_remote", "ws_url"]
+__all__ = ["PraxisError", "ask_remote", "failure_message", "run_remote", "ws_url"]

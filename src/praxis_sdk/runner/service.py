@@ -8,6 +8,10 @@ ToolResult. Each task change is published as `taskStatusUpdate {taskId, state}`.
 Another service that keeps its own task row (A2A) runs plans with `start_run`, which
 ties the run to that row and hands the run's events to a listener instead.
 
+Plain-language requests (`execute_request`, `plan_request`) need a planner: agent.py
+sets one (`planner=` or the `planner` attribute; see runner/requests.py); without one
+they fail at once.
+
 Wiring (agent.py): `WorkflowService(catalog=..., bus=..., store=..., config=config)`;
 put it in `services.runner` and in the components (its `stop` cancels active runs).
 """
@@ -27,6 +31,15 @@ from praxis_sdk.runner.compile import compile_dsl
 from praxis_sdk.runner.executor import Executor
 from praxis_sdk.runner.graph import plan_from_graph
 from praxis_sdk.runner.plan import Plan, plan_for_tool
+from praxis_sdk.runner.requests import (
+    Conversation,
+    Draft,
+    Progress,
+    RequestJobs,
+    RequestPlanner,
+    check_conversation,
+    check_request,
+)
 from praxis_sdk.runner.state import RunState
 from praxis_sdk.store import FINAL_STATES, Store, Task
 from praxis_sdk.tools.catalog import ToolCatalog
@@ -40,8 +53,10 @@ RunListener = Callable[[str, dict[str, Any]], None]
 def llm_missing(config: Settings) -> Unavailable:
     """The error for a plain-language request on a node without an LLM planner."""
     if config.llm.enabled:
-        message = ("plain-language requests need the LLM planner, which this node does not "
-                   "run yet; send a DSL script instead ({\"dsl\": \"CALL tool --arg value\"})")
+        message = ("plain-language requests need an LLM: llm.enabled is true but no key "
+                   "is set; set OPENAI_API_KEY (or llm.api_key), or llm.base_url for an "
+                   "OpenAI-compatible server of your own such as Ollama; DSL scripts work "
+                   "without one ({\"dsl\": \"CALL tool --arg value\"})")
     else:
         message = ("plain-language requests need an LLM: configure the llm section "
                    "(llm.enabled: true, llm.api_key or OPENAI_API_KEY, and llm.base_url for "
@@ -80,7 +95,8 @@ class WorkflowService:
     name = "workflows"
 
     def __init__(self, *, catalog: ToolCatalog, bus: EventBus, store: Store,
-                 config: Settings, max_active_runs: int | None = None) -> None:
+                 config: Settings, max_active_runs: int | None = None,
+                 planner: RequestPlanner | None = None) -> None:
         self.catalog = catalog
         self.bus = bus
         self.store = store
@@ -94,6 +110,8 @@ class WorkflowService:
         self._task_of: dict[str, str] = {}
         self._listeners: dict[str, RunListener] = {}
         self._watchers: dict[str, asyncio.Task[Task]] = {}
+        self.planner = planner
+        self.requests = RequestJobs(self)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -101,6 +119,7 @@ class WorkflowService:
         return None
 
     async def stop(self) -> None:
+        await self.requests.aclose()
         await self.executor.aclose(timeout=5.0)
         watchers = list(self._watchers.values())
         if watchers:
@@ -140,6 +159,30 @@ class WorkflowService:
         return await self.launch(self.compile(text), kind="dsl", input={"dsl": text},
                                  wait=wait, wait_s=wait_s)
 
+    async def execute_request(self, request: str, *, wait: bool = True,
+                              conversation: Conversation | None = None,
+                              wait_s: float = DEFAULT_WAIT_S, progress: Progress | None = None,
+                              context_id: str | None = None) -> Task:
+        """Plan, run and answer a plain-language request as a task (kind "request").
+
+        Its result holds the plan's DSL, every step's result and the answer. Without a
+        planner this raises `llm_missing` at once, with no network call.
+        """
+        if self.planner is None:
+            raise llm_missing(self.config)
+        return await self.requests.start(
+            self.planner, check_request(request, self.max_script_bytes), wait=wait,
+            wait_s=wait_s, conversation=check_conversation(conversation), progress=progress,
+            context_id=context_id)
+
+    async def plan_request(self, request: str, *, conversation: Conversation | None = None
+                           ) -> Draft:
+        """The checked plan the planner would run for `request`; nothing runs."""
+        if self.planner is None:
+            raise llm_missing(self.config)
+        return await self.planner.draft(check_request(request, self.max_script_bytes),
+                                        conversation=check_conversation(conversation))
+
     async def run_graph(self, graph: dict[str, Any], *, run_id: str | None = None,
                         wait: bool = False, wait_s: float = DEFAULT_WAIT_S) -> Task:
         """Run a drawn graph as a task (kind "workflow")."""
@@ -155,11 +198,6 @@ class WorkflowService:
         return await self.launch(plan, kind="delegate", input={"agent": agent,
                                                                "request": request},
                                  wait=wait, wait_s=wait_s)
-
-    async def execute_request(self, request: str, *, wait: bool = True,
-                              conversation: Any = None, wait_s: float = DEFAULT_WAIT_S) -> Task:
-        """Plan a plain-language request with the LLM and run it; this node has no planner."""
-        raise llm_missing(self.config)
 
     async def start_run(self, plan: Plan, *, task_id: str, listener: RunListener,
                         run_id: str | None = None) -> str:

@@ -32,6 +32,10 @@ SIMPLE_TYPES = {
 SIMPLE_SCHEMA_KEYS = {"type", "properties", "required", "additionalProperties", "description",
                       "title", "$schema"}
 SIMPLE_PROPERTY_KEYS = {"type", "description", "title", "default", "examples"}
+# Checking a schema against the meta-schema costs milliseconds; every plan of a node
+# meets the same few schemas again, so checked validators are kept across validations.
+_CHECKED: dict[str, Draft202012Validator] = {}
+MAX_CHECKED = 4096
 
 
 class Specs:
@@ -55,7 +59,6 @@ class ArgumentChecker:
     """Schema checks of arguments: a fast path for flat schemas, jsonschema for the rest."""
 
     def __init__(self) -> None:
-        self._validators: dict[str, Draft202012Validator] = {}
         self._simple: dict[int, tuple[dict[str, Any], set[str], bool] | None] = {}
         self._passed: set[tuple[Any, ...]] = set()
 
@@ -108,13 +111,17 @@ class ArgumentChecker:
 
     def _validator(self, schema: dict[str, Any]) -> Draft202012Validator:
         key = json.dumps(schema, sort_keys=True, default=str)
-        if key not in self._validators:
+        validator = _CHECKED.get(key)
+        if validator is None:
             try:
                 Draft202012Validator.check_schema(schema)
-                self._validators[key] = Draft202012Validator(schema)
+                validator = Draft202012Validator(schema)
             except SchemaError:
-                self._validators[key] = Draft202012Validator({"type": "object"})
-        return self._validators[key]
+                validator = Draft202012Validator({"type": "object"})
+            if len(_CHECKED) >= MAX_CHECKED:
+                _CHECKED.clear()
+            _CHECKED[key] = validator
+        return validator
 
 
 def _simple_shape(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str], bool] | None:
