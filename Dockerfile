@@ -15,8 +15,9 @@ RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.tom
 COPY src ./src
 COPY configs ./configs
 COPY tools ./tools
-RUN /opt/praxis/bin/pip install -q --no-deps . \
-    && find /opt/praxis -name '__pycache__' -prune -exec rm -rf {} +
+# pip leaves compiled bytecode beside every module: kept, so that a start imports without
+# compiling (PYTHONDONTWRITEBYTECODE below only stops writes at run time).
+RUN /opt/praxis/bin/pip install -q --no-deps .
 
 FROM python:3.11-slim
 ENV PATH=/opt/praxis/bin:$PATH \
