@@ -184,6 +184,8 @@ def up(port_base: PortBaseOpt = 8000, home: HomeOpt = Path("praxis-net")) -> Non
             net.watch()
     except PraxisError as exc:
         fail(exc.message)
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()
@@ -205,6 +207,8 @@ def demo(
                 net.watch()
     except PraxisError as exc:
         fail(exc.message)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
     if not outcome.get("success"):
         raise typer.Exit(1)
 

@@ -24,6 +24,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -174,6 +175,10 @@ def health(url: str) -> str:
     return "starting" if starting else "healthy"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class LocalNet:
     """Start, watch and stop the three services; use as a context manager."""
 
@@ -183,12 +188,18 @@ class LocalNet:
         self.emit = emit
         self.services: list[Service] = []
         self._dirs = ExitStack()
+        self._old_term: Any = signal.SIG_DFL
 
     def __enter__(self) -> LocalNet:
+        # SIGTERM unwinds like Ctrl-C, so the services (in sessions of their own) stop too.
+        self._old_term = signal.signal(signal.SIGTERM, _interrupt)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        try:
+            self.stop()
+        finally:
+            signal.signal(signal.SIGTERM, self._old_term)
 
     def start(self, timeout: float = 60) -> float:
         """Start every service at once and wait until all are healthy; the seconds taken."""

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from praxis_sdk.localnet import Ports
 from tests.support.waiting import wait_until
@@ -64,7 +65,9 @@ def test_demo_runs_the_workflow_across_the_network_and_stops_it(tmp_path: Path) 
     assert not any(answers(url) for url in urls(base)), "a service outlived the demo"
 
 
-def test_up_reports_progress_until_healthy_and_stops_all_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
+def test_up_reports_progress_until_healthy_and_stops_all_on_signal(
+        tmp_path: Path, stop_signal: signal.Signals) -> None:
     base = free_base()
     proc = subprocess.Popen([*CLI, "up", "--port-base", str(base), "--dir", str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -82,7 +85,7 @@ def test_up_reports_progress_until_healthy_and_stops_all_on_ctrl_c(tmp_path: Pat
         wait_until(lambda: [(p["name"], p["state"]) for p in httpx.get(
             f"{urls(base)[2]}/peers", timeout=2).json()] == [("praxis-agent-1", "connected")],
             what="agent 2 linked to agent 1", timeout=30)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         rest, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
