@@ -8,10 +8,16 @@ RUN apt-get update -qq \
     && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/praxis
 WORKDIR /src
+# Dependencies first (their layer survives source changes), then the package itself.
 COPY pyproject.toml constraints.txt README.md ./
+RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+    && /opt/praxis/bin/pip install -q -c constraints.txt -r requirements.txt
 COPY src ./src
-RUN /opt/praxis/bin/pip install -q -c constraints.txt . \
-    && find /opt/praxis -name '__pycache__' -prune -exec rm -rf {} +
+COPY configs ./configs
+COPY tools ./tools
+# pip leaves compiled bytecode beside every module: kept, so that a start imports without
+# compiling (PYTHONDONTWRITEBYTECODE below only stops writes at run time).
+RUN /opt/praxis/bin/pip install -q --no-deps .
 
 FROM python:3.11-slim
 ENV PATH=/opt/praxis/bin:$PATH \
@@ -31,8 +37,8 @@ COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 WORKDIR /app
 EXPOSE 8000 4001
 VOLUME ["/app/data", "/app/keys", "/app/logs", "/app/shared"]
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
 # The entry point starts as root, gives the mounted folders to `praxis`, and drops to it.
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["praxis-agent", "run"]

@@ -3,7 +3,8 @@
 #
 #   scripts/setup.sh          Python venv (.venv) with the pinned dependencies, bubblewrap
 #   scripts/setup.sh --full   also Debian packages for the tests (Docker, mmdebstrap ...),
-#                             the npm MCP server used by the tests, and a private Docker daemon
+#                             the npm MCP server used by the tests, a private Docker daemon
+#                             and the Docker Compose v2 plugin (scripts/compose-plugin.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=${1:-}
@@ -38,5 +39,7 @@ if [ "$full" = "--full" ]; then
   fi
   say "Docker daemon"
   eval "$(scripts/docker-daemon.sh | tail -n 1 | sed 's/^/export /')"
+  say "Docker Compose v2 plugin"
+  scripts/compose-plugin.sh >/dev/null
 fi
 say "ready"

@@ -165,6 +165,56 @@ def dsl(
         fail(failure_message(result))
 
 
+PortBaseOpt = Annotated[int, typer.Option(
+    "--port-base", envvar="PRAXIS_DEMO_PORT_BASE",
+    help="Agent 1's HTTP port; the others follow (8000: 8000, 8001, 3002, 4001, 4002)")]
+HomeOpt = Annotated[Path, typer.Option(
+    "--dir", help="Folder for the services' data, logs and the shared files")]
+
+
+@app.command()
+def up(port_base: PortBaseOpt = 8000, home: HomeOpt = Path("praxis-net")) -> None:
+    """Start the local network (MCP filesystem server + two agents) until Ctrl-C."""
+    from praxis_sdk.localnet import LocalNet, Ports
+
+    try:
+        with LocalNet(home, Ports.from_base(port_base), emit=typer.echo) as net:
+            took = net.start()
+            typer.echo(f"all healthy in {took:.2f}s; try: praxis-agent dsl --url "
+                       f"{net.services[1].url} 'CALL calculator --expression \"6*7\"'"
+                       "  (Ctrl-C stops)")
+            net.watch()
+    except PraxisError as exc:
+        fail(exc.message)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def demo(
+    port_base: PortBaseOpt = 8000, home: HomeOpt = Path("praxis-net"),
+    keep: Annotated[bool, typer.Option("--keep", help="Leave the network up until Ctrl-C")
+                    ] = False,
+) -> None:
+    """Start the local network, run a workflow across both agents and the MCP server."""
+    from praxis_sdk.demo import run_demo
+    from praxis_sdk.localnet import LocalNet, Ports
+
+    try:
+        with LocalNet(home, Ports.from_base(port_base), emit=typer.echo) as net:
+            net.start()
+            outcome = run_demo(net, emit=typer.echo)
+            if keep and outcome.get("success"):
+                typer.echo(f"running; try: curl {net.services[1].url}/tools  (Ctrl-C stops)")
+                net.watch()
+    except PraxisError as exc:
+        fail(exc.message)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if not outcome.get("success"):
+        raise typer.Exit(1)
+
+
 @app.command()
 def ask(
     request: Annotated[str, typer.Argument(help="What you want, in plain language")],

@@ -1,4 +1,4 @@
-"""The wire codec against the Go agents' message shapes (shared/fixtures/go-wire)."""
+"""The wire codec against the Go agents' message shapes (tests/fixtures/go-wire)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from praxis_sdk.p2p import wire
 from praxis_sdk.tools.result import ToolResult
 from praxis_sdk.tools.spec import ToolSpec
 
-FIXTURES = Path(__file__).parents[3] / ".." / "shared" / "fixtures" / "go-wire"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "go-wire"
 
 
 def lines(name: str) -> list[dict[str, Any]]:

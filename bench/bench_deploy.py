@@ -1,0 +1,182 @@
+"""Deployment figures: image sizes, Compose up times, `praxis-agent up` time, memory at rest.
+Prints one JSON object.
+
+- cold: `compose build --no-cache` then `compose up -d --wait` (what `up --build` does on a
+  machine without build cache), to all three services healthy;
+- warm: `compose up -d --wait` with the images present (after `down`), to all healthy, with
+  the default 10 s probe interval and with PRAXIS_HEALTH_INTERVAL=2s;
+- `praxis-agent up`: start to all healthy as it reports it (target <= 5 s);
+- memory at rest: each container (`docker stats`) and each `praxis-agent up` process (RSS).
+
+Runs in a copy of the repository files under a unique project name and image tag, and
+removes what it created. Needs the Docker daemon (DOCKER_HOST) and the Compose plugin.
+
+    .venv/bin/python bench/bench_deploy.py [--runs 3] [--no-cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from praxis_sdk.localnet import Ports  # noqa: E402
+from tests.support.agents import free_port  # noqa: E402
+from tests.support.compose import Stack, copy_project, docker_env, run  # noqa: E402
+
+PORTS = ["PRAXIS_AGENT1_PORT", "PRAXIS_AGENT2_PORT", "PRAXIS_MCP_PORT",
+         "PRAXIS_AGENT1_P2P_PORT", "PRAXIS_AGENT2_P2P_PORT"]
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def timed(stack: Stack, *args: str, env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    done = run(["docker", "compose", "-p", stack.name, *args], {**stack.env, **(env or {})},
+               stack.folder, 1800)
+    assert done.returncode == 0, f"compose {' '.join(args)}:\n{done.stderr[-3000:]}"
+    return round(time.perf_counter() - started, 2)
+
+
+def image_sizes(stack: Stack) -> dict[str, float]:
+    tag = stack.env["PRAXIS_IMAGE_TAG"]
+    sizes = {}
+    for image in ("praxis-agent", "praxis-mcp-filesystem"):
+        done = run(["docker", "image", "inspect", "-f", "{{.Size}}", f"{image}:{tag}"],
+                   stack.env, stack.folder, 60)
+        sizes[image] = round(int(done.stdout.strip()) / 1e6, 1)
+    return sizes
+
+
+def container_memory(stack: Stack) -> dict[str, float]:
+    """MiB in use per service (`docker stats`)."""
+    ids = stack.ok("ps", "-q").split()
+    done = run(["docker", "stats", "--no-stream", "--format",
+                "{{.Name}} {{.MemUsage}}", *ids], stack.env, stack.folder, 120)
+    out = {}
+    units = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "B": 1 / 2**20}
+    for line in done.stdout.splitlines():
+        name, usage = line.split(" ", 1)
+        value, unit = re.match(r"([\d.]+)(\w+)", usage).groups()
+        service = name.removeprefix(f"{stack.name}-").rsplit("-", 1)[0]
+        out[service] = round(float(value) * units[unit], 1)
+    return out
+
+
+def compose_figures(runs: int, cold: bool) -> dict[str, object]:
+    env, _ = docker_env()
+    name = f"praxis-bench-{uuid.uuid4().hex[:8]}"
+    env.update({"PRAXIS_IMAGE_TAG": name, "PRAXIS_BIND": "127.0.0.1"})
+    env.update({var: str(free_port()) for var in PORTS})
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = copy_project(Path(tmp) / "praxis")
+        stack = Stack(folder, name, {**env, "PWD": str(folder)})
+        out: dict[str, object] = {}
+        try:
+            if cold:
+                build = timed(stack, "build", "--no-cache")
+                up = timed(stack, "up", "-d", "--wait", "--wait-timeout", "600")
+                out["cold_up_build_s"] = {"build_no_cache": build, "up_to_healthy": up,
+                                         "total": round(build + up, 2), "load": load()}
+            else:
+                out["build_s"] = timed(stack, "build")
+                timed(stack, "up", "-d", "--wait", "--wait-timeout", "600")
+            out["image_mb"] = image_sizes(stack)
+            time.sleep(10)  # at rest: let start-up work settle before reading memory
+            out["container_memory_mib_at_rest"] = container_memory(stack)
+            for label, interval in (("warm_up_s_interval_10s", "10s"),
+                                    ("warm_up_s_interval_2s", "2s")):
+                times = []
+                for _ in range(runs):
+                    timed(stack, "down")
+                    times.append(timed(stack, "up", "-d", "--wait", "--wait-timeout", "600",
+                                       env={"PRAXIS_HEALTH_INTERVAL": interval}))
+                out[label] = {"median": statistics.median(times), "runs": times,
+                              "load": load()}
+        finally:
+            run(["docker", "compose", "-p", name, "down", "-v", "--rmi", "all"], stack.env,
+                folder, 600)
+    return out
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, float]]:
+    """Seconds `praxis-agent up` reports to all healthy, and each process's RSS at rest."""
+    while True:
+        base = random.randrange(20000, 40000)
+        if all(port_free(p) for p in vars(Ports.from_base(base)).values()):
+            break
+    proc = subprocess.Popen([sys.executable, "-m", "praxis_sdk", "up", "--port-base",
+                             str(base), "--dir", str(home)], stdout=subprocess.PIPE, text=True)
+    memory: dict[str, float] = {}
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("all healthy in"):
+                took = float(line.split()[3].rstrip("s;"))
+                break
+        else:
+            raise AssertionError("praxis-agent up did not report all healthy")
+        if measure_memory:
+            time.sleep(10)  # at rest
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            names = ["mcp-filesystem", "praxis-agent-1", "praxis-agent-2"]
+            memory = {name: rss_mib(int(pid)) for name, pid in zip(names, children, strict=True)}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    return took, memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-cold", action="store_true", help="skip the --no-cache build")
+    args = parser.parse_args()
+    out: dict[str, object] = {"load_before": load()}
+    with tempfile.TemporaryDirectory() as tmp:
+        times, memory = [], {}
+        for i in range(args.runs):
+            took, mem = localnet_up(Path(tmp) / f"net{i}", measure_memory=(i == 0))
+            times.append(took)
+            memory = memory or mem
+    out["praxis_agent_up_s"] = {"median": statistics.median(times), "runs": times,
+                                "target": 5.0, "load": load()}
+    out["praxis_agent_up_rss_mib_at_rest"] = memory
+    out.update(compose_figures(args.runs, cold=not args.no_cold))
+    out["load_after"] = load()
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
