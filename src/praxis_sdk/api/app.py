@@ -6,13 +6,15 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from praxis_sdk import __version__
-from praxis_sdk.api import events, health, p2p, tasks, tools, workflows
+from praxis_sdk.api import events, health, p2p, tasks, tools, validate, workflows
 from praxis_sdk.api.errors import install_error_handlers
 from praxis_sdk.api.middleware import AuthMiddleware, BodyLimitMiddleware, MetricsMiddleware
 from praxis_sdk.api.services import Services
+from praxis_sdk.api.ui import mount_console
 
 ROUTERS: list[APIRouter] = [
     health.router, events.router, tools.router, tasks.router, p2p.router, workflows.router,
+    validate.router,
 ]
 
 
@@ -29,6 +31,7 @@ def create_app(services: Services, *, extra_routers: list[APIRouter] | None = No
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
+    mount_console(app)
     app.router.routes[0:0] = services.routes  # first: MCP traffic skips the other routes
     http = services.config.http
     token = http.auth_token.get_secret_value() if http.auth_token else None

@@ -6,6 +6,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterable
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,8 +15,10 @@ from praxis_sdk.metrics import Metrics
 # Open without a token: liveness, scraping and the public agent cards.
 OPEN_PATHS = frozenset({
     "/health", "/metrics", "/.well-known/agent-card.json", "/.well-known/agent.json",
-    "/agent/card",
+    "/agent/card", "/ui",
 })
+# Open too: the web console's static files (its page asks for the token, API calls send it).
+OPEN_PREFIXES = ("/ui/",)
 
 
 async def send_error(send: Send, status: int, code: str, message: str,
@@ -37,7 +40,7 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.token is None or scope["type"] not in ("http", "websocket") or (
-            scope["path"] in OPEN_PATHS
+            scope["path"] in OPEN_PATHS or scope["path"].startswith(OPEN_PREFIXES)
         ):
             return await self.app(scope, receive, send)
         if self._authorized(scope):
@@ -56,7 +59,8 @@ class AuthMiddleware:
             query = scope.get("query_string", b"").decode()
             for part in query.split("&"):
                 if part.startswith("token="):
-                    return hmac.compare_digest(part[6:].encode(), self.token or b"")
+                    given = unquote_plus(part[6:]).encode()
+                    return hmac.compare_digest(given, self.token or b"")
         return False
 
 

@@ -1,0 +1,148 @@
+// Network: this node in the middle, its peers around it, live from `peerUpdate` events.
+
+import { api } from "./api.js";
+import { clock, debounce, errorBlock, fill, h, jsonBlock, s } from "./dom.js";
+import * as events from "./events.js";
+
+const WIDTH = 640;
+const HEIGHT = 420;
+const CENTER = { x: WIDTH / 2, y: HEIGHT / 2 };
+const RADIUS = 150;
+
+let self = null; // {peer_id, name}
+let peers = [];
+let selected = null;
+let poller = null;
+
+const graph = () => document.getElementById("network-graph");
+
+async function loadSelf() {
+  const [card, health] = await Promise.all([api("/agent/card"), api("/health")]);
+  self = { name: card.name ?? health.agent, peer_id: health.peer_id ?? card.peerId };
+}
+
+async function refresh() {
+  const note = document.getElementById("network-note");
+  try {
+    self ?? (await loadSelf());
+    peers = await api("/peers");
+    const connected = peers.filter((p) => p.state === "connected").length;
+    note.textContent = `${connected} connected, ${peers.length - connected} gone`;
+  } catch (error) {
+    peers = [];
+    note.textContent = error.message;
+  }
+  draw();
+  if (selected) showCard(selected, false);
+}
+
+const refreshSoon = debounce(refresh, 150);
+
+function place(index, count) {
+  const angle = -Math.PI / 2 + (2 * Math.PI * index) / Math.max(count, 1);
+  return { x: CENTER.x + RADIUS * Math.cos(angle), y: CENTER.y + RADIUS * Math.sin(angle) };
+}
+
+function label(peer) {
+  const parts = [peer.state];
+  if (peer.state === "connected" && peer.rtt_ms !== null && peer.rtt_ms !== undefined) {
+    parts.push(`${peer.rtt_ms.toFixed(1)} ms`);
+  }
+  return parts.join(" · ");
+}
+
+function peerNode(peer, at) {
+  const foundBy = peer.found_by ? [peer.found_by].flat().join(", ") : null;
+  return s("g", {
+    class: `peer node ${peer.state}`, transform: `translate(${at.x},${at.y})`,
+    tabindex: 0, role: "button", "data-peer-id": peer.peer_id, "data-state": peer.state,
+    "data-name": peer.name, "aria-label": `${peer.name || peer.peer_id} ${peer.state}`,
+    onclick: () => showCard(peer.peer_id),
+    onkeydown: (event) => event.key === "Enter" && showCard(peer.peer_id),
+  },
+    s("circle", { r: 30, class: selected === peer.peer_id ? "selected" : null }),
+    s("text", { class: "name", y: 5 }, short(peer.name || peer.peer_id, 12)),
+    s("text", { class: "sub", y: 48 }, label(peer)),
+    foundBy ? s("text", { class: "sub found-by", y: 63 }, `found by ${foundBy}`) : null,
+    s("title", {}, `${peer.name}\n${peer.peer_id}`));
+}
+
+function draw() {
+  const svg = graph();
+  const items = [];
+  peers.forEach((peer, index) => {
+    const at = place(index, peers.length);
+    items.push({ peer, at });
+  });
+  fill(svg,
+    items.map(({ peer, at }) => s("line", {
+      class: `link ${peer.state}`, x1: CENTER.x, y1: CENTER.y, x2: at.x, y2: at.y,
+    })),
+    items.map(({ peer, at }) => peer.state === "connected" && peer.rtt_ms != null
+      ? s("text", { class: "latency", x: (CENTER.x + at.x) / 2, y: (CENTER.y + at.y) / 2 - 6 },
+        `${peer.rtt_ms.toFixed(1)} ms`)
+      : null),
+    s("g", { class: "node self", transform: `translate(${CENTER.x},${CENTER.y})` },
+      s("circle", { r: 40 }),
+      s("text", { class: "name", y: 5 }, short(self?.name ?? "this node", 14)),
+      s("text", { class: "sub", y: 58 }, "this node")),
+    items.map(({ peer, at }) => peerNode(peer, at)),
+    peers.length ? null : s("text", { class: "empty", x: CENTER.x, y: 40 }, "no peers yet"));
+}
+
+function short(text, max) {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+async function showCard(peerId, focus = true) {
+  selected = peerId;
+  const aside = document.getElementById("peer-card");
+  const peer = peers.find((p) => p.peer_id === peerId);
+  if (!peer) return;
+  if (focus) draw();
+  let card = null;
+  let tools = [];
+  try {
+    [card, tools] = await Promise.all([
+      api("/p2p/cards").then((cards) => cards[peerId] ?? null),
+      api("/tools").then((all) => all.filter((t) => t.source === "peer" && t.provider === peer.name)),
+    ]);
+  } catch (error) {
+    fill(aside, errorBlock(error));
+    return;
+  }
+  const rows = [
+    ["State", peer.state],
+    ["Peer id", peer.peer_id],
+    ["Latency", peer.rtt_ms != null ? `${peer.rtt_ms.toFixed(1)} ms` : "–"],
+    ["Found by", peer.found_by ? [peer.found_by].flat().join(", ") : "–"],
+    ["Last seen", clock(peer.last_seen)],
+    ["Version", peer.version ?? "–"],
+    ["Capabilities", (peer.capabilities ?? []).join(", ") || "–"],
+    ["Addresses", (peer.addresses ?? []).join("\n") || "–"],
+  ];
+  fill(aside,
+    h("h3", { className: "peer-title" }, peer.name || peer.peer_id,
+      h("span", { className: `badge ${peer.state}` }, peer.state)),
+    card?.description ? h("p", {}, card.description) : null,
+    h("dl", { className: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    h("h4", {}, `Tools (${tools.length || (peer.tools ?? []).length})`),
+    h("ul", { className: "peer-tools" },
+      (tools.length ? tools : (peer.tools ?? []).map((name) => ({ name }))).map((tool) =>
+        h("li", {}, h("a", { href: `#tools`, onclick: () => sessionStorage.setItem("praxis.tool", `${tool.name}@${peer.name}`) }, tool.name),
+          tool.description ? h("span", { className: "muted" }, ` ${tool.description}`) : null))),
+    card ? h("details", {}, h("summary", {}, "Card"), jsonBlock(card)) : null);
+}
+
+export function mount() {
+  events.on("peerUpdate", refreshSoon);
+}
+
+export function show() {
+  refresh();
+  poller = setInterval(refresh, 3000); // latency changes without an event
+}
+
+export function hide() {
+  clearInterval(poller);
+}
