@@ -61,7 +61,9 @@ export function editor(root, onChange) {
 function underline(line, number, found) {
   const first = found[0];
   const message = found.map((p) => p.message).join("\n");
-  const start = first.column ? Math.min(first.column - 1, Math.max(line.length - 1, 0)) : 0;
+  const indent = line.search(/\S/);
+  const start = first.column ? Math.min(first.column - 1, Math.max(line.length - 1, 0))
+    : Math.max(indent, 0);
   let end = first.column ? line.slice(start).search(/\s/) : -1;
   end = end <= 0 ? line.length : start + end;
   const text = line.slice(start, end) || " ";

@@ -48,7 +48,7 @@ function spark(values) {
 
 function figure(label, value, id, values) {
   return h("div", { className: "figure", dataset: { figure: id } },
-    h("span", { className: "muted" }, label), h("strong", {}, value), values ? spark(values) : null);
+    h("span", { className: "muted" }, label), h("strong", {}, value), values?.length > 1 ? spark(values) : null);
 }
 
 function ms(seconds) {
@@ -93,19 +93,27 @@ function details(report) {
   ]));
 }
 
-/** Engines, MCP servers and the like: a small table of each entry's fields. */
+/** Engines, MCP servers and the like: each entry with its status and its other fields. */
 function nested(value) {
   if (Array.isArray(value)) {
+    if (!value.length) return "none";
     return value.every((v) => typeof v !== "object") ? value.join(", ")
-      : h("ul", {}, value.map((v) => h("li", {}, typeof v === "object" ? nested(v) : String(v))));
+      : h("ul", { className: "nested" }, value.map((v) => h("li", {}, entry(v))));
   }
-  return h("ul", { className: "nested" }, Object.entries(value).map(([k, v]) =>
-    h("li", {}, h("strong", {}, k), ": ",
-      v && typeof v === "object"
-        ? (v.status ? [h("span", { className: `badge ${v.status}` }, v.status), " ",
-          Object.entries(v).filter(([x]) => x !== "status").map(([x, y]) => `${x}=${typeof y === "object" ? JSON.stringify(y) : y}`).join(" ")]
-          : JSON.stringify(v))
-        : String(v))));
+  const names = Object.keys(value);
+  if (!names.length) return "none";
+  return h("ul", { className: "nested" }, names.map((k) => h("li", {}, h("strong", {}, k), " ",
+    value[k] && typeof value[k] === "object" ? entry(value[k]) : String(value[k]))));
+}
+
+function entry(item) {
+  if (!item || typeof item !== "object") return String(item);
+  const state = item.status ?? (typeof item.available === "boolean"
+    ? (item.available ? "available" : "unavailable") : null);
+  const rest = Object.entries(item).filter(([k]) => k !== "status" && k !== "available");
+  return [state ? h("span", { className: `badge ${state}` }, state) : null,
+    rest.map(([k, v]) => h("span", { className: "muted" },
+      ` ${k === "reason" ? "" : `${k}: `}${typeof v === "object" ? JSON.stringify(v) : v}`))];
 }
 
 async function components() {

@@ -43,16 +43,11 @@ function place(index, count) {
   return { x: CENTER.x + RADIUS * Math.cos(angle), y: CENTER.y + RADIUS * Math.sin(angle) };
 }
 
-function label(peer) {
-  const parts = [peer.state];
-  if (peer.state === "connected" && peer.rtt_ms !== null && peer.rtt_ms !== undefined) {
-    parts.push(`${peer.rtt_ms.toFixed(1)} ms`);
-  }
-  return parts.join(" · ");
-}
-
 function peerNode(peer, at) {
   const foundBy = peer.found_by ? [peer.found_by].flat().join(", ") : null;
+  const above = at.y < CENTER.y - 1; // labels on the outer side, away from the link
+  const lines = [peer.state, foundBy ? `found by ${foundBy}` : null].filter(Boolean);
+  const first = above ? -44 - (lines.length - 1) * 15 : 48;
   return s("g", {
     class: `peer node ${peer.state}`, transform: `translate(${at.x},${at.y})`,
     tabindex: 0, role: "button", "data-peer-id": peer.peer_id, "data-state": peer.state,
@@ -62,9 +57,22 @@ function peerNode(peer, at) {
   },
     s("circle", { r: 30, class: selected === peer.peer_id ? "selected" : null }),
     s("text", { class: "name", y: 5 }, short(peer.name || peer.peer_id, 12)),
-    s("text", { class: "sub", y: 48 }, label(peer)),
-    foundBy ? s("text", { class: "sub found-by", y: 63 }, `found by ${foundBy}`) : null,
+    lines.map((line, i) => s("text", {
+      class: `sub ${i ? "found-by" : "state"}`, y: first + i * 15,
+    }, line)),
     s("title", {}, `${peer.name}\n${peer.peer_id}`));
+}
+
+/** The latency beside the middle of the link, pushed off the line sideways. */
+function latency(peer, at) {
+  if (peer.state !== "connected" || peer.rtt_ms === null || peer.rtt_ms === undefined) return null;
+  const dx = at.x - CENTER.x;
+  const dy = at.y - CENTER.y;
+  const length = Math.hypot(dx, dy) || 1;
+  return s("text", {
+    class: "latency", x: (CENTER.x + at.x) / 2 + (-dy / length) * 34,
+    y: (CENTER.y + at.y) / 2 + (dx / length) * 14 + 4,
+  }, `${peer.rtt_ms.toFixed(1)} ms`);
 }
 
 function draw() {
@@ -78,10 +86,7 @@ function draw() {
     items.map(({ peer, at }) => s("line", {
       class: `link ${peer.state}`, x1: CENTER.x, y1: CENTER.y, x2: at.x, y2: at.y,
     })),
-    items.map(({ peer, at }) => peer.state === "connected" && peer.rtt_ms != null
-      ? s("text", { class: "latency", x: (CENTER.x + at.x) / 2, y: (CENTER.y + at.y) / 2 - 6 },
-        `${peer.rtt_ms.toFixed(1)} ms`)
-      : null),
+    items.map(({ peer, at }) => latency(peer, at)),
     s("g", { class: "node self", transform: `translate(${CENTER.x},${CENTER.y})` },
       s("circle", { r: 40 }),
       s("text", { class: "name", y: 5 }, short(self?.name ?? "this node", 14)),

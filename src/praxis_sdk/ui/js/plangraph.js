@@ -5,6 +5,7 @@ import { fill, s } from "./dom.js";
 const BOX = { w: 170, h: 62 };
 const GAP = { x: 40, y: 36 };
 const PAD = 20;
+const MIN_WIDTH = 420; // one or two steps are not drawn huge
 export const STATUS_TEXT = {
   pending: "pending", running: "running", completed: "done", failed: "failed",
   skipped: "skipped", cancelled: "cancelled",
@@ -36,15 +37,15 @@ function short(text, max) {
  */
 export function drawPlan(svg, nodes, onPick) {
   if (!nodes.length) {
-    svg.setAttribute("viewBox", "0 0 640 120");
-    fill(svg, s("text", { class: "empty", x: 320, y: 60 }, "no plan yet"));
+    svg.setAttribute("viewBox", `0 0 ${MIN_WIDTH} 80`);
+    fill(svg, s("text", { class: "empty", x: MIN_WIDTH / 2, y: 45 }, "no plan yet"));
     return;
   }
   const depth = layers(nodes);
   const rows = [];
   for (const node of nodes) (rows[depth.get(node.id)] ??= []).push(node);
   const widest = Math.max(...rows.map((r) => r?.length ?? 0));
-  const width = Math.max(640, PAD * 2 + widest * BOX.w + (widest - 1) * GAP.x);
+  const width = Math.max(MIN_WIDTH, PAD * 2 + widest * BOX.w + (widest - 1) * GAP.x);
   const height = PAD * 2 + rows.length * BOX.h + (rows.length - 1) * GAP.y;
   const at = new Map();
   rows.forEach((row, r) => {

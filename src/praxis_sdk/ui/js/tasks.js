@@ -11,6 +11,7 @@ const PAGE = 50;
 let items = [];
 let total = 0;
 let selected = null;
+let asked = 0; // the latest list request: older answers are dropped
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,8 +23,10 @@ function query(offset) {
 }
 
 async function load(more = false) {
+  const mine = ++asked;
   try {
     const page = await api(query(more ? items.length : 0));
+    if (mine !== asked) return;
     items = more ? [...items, ...page.items] : page.items;
     total = page.total;
   } catch (error) {

@@ -51,7 +51,7 @@ function detail(tool) {
   list();
   const result = h("div", { className: "result", id: "tool-result", "aria-live": "polite" });
   const button = h("button", { type: "submit", className: "primary" }, "Run");
-  const form = h("form", { className: "tool-form", onsubmit: (event) => {
+  const form = h("form", { className: "tool-form", noValidate: true, onsubmit: (event) => {
     event.preventDefault();
     run(tool, form, button, result);
   } }, fields(tool.input_schema), button);

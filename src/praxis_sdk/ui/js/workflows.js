@@ -45,12 +45,17 @@ async function validate(text) {
     return;
   }
   if (edit.text() !== text) return; // typed on since: a newer check is coming
-  checked = { text, ok: reply.ok };
+  const steps = reply.nodes.length;
+  checked = { text, ok: reply.ok && steps > 0 };
   showProblems(reply.problems);
-  $("dsl-status").dataset.state = reply.ok ? "ok" : "problems";
-  $("dsl-status").textContent = reply.ok
-    ? `✓ ${reply.nodes.length} step${reply.nodes.length === 1 ? "" : "s"}, ready to run`
-    : `${reply.problems.length} problem${reply.problems.length === 1 ? "" : "s"}`;
+  const status = $("dsl-status");
+  status.dataset.state = reply.ok ? "ok" : "problems";
+  if (!reply.ok) {
+    status.textContent = `${reply.problems.length} problem${reply.problems.length === 1 ? "" : "s"}`;
+  } else {
+    status.textContent = steps ? `✓ ${steps} step${steps === 1 ? "" : "s"}, ready to run`
+      : "no steps yet: CALL tool --arg value";
+  }
   if (reply.ok && !running()) {
     run = null;
     $("run-status").textContent = "preview";
