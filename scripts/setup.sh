@@ -10,7 +10,7 @@ full=${1:-}
 say() { echo "[setup] $*" >&2; }
 
 pkgs=(libgmp-dev bubblewrap)   # GMP: fastecdsa (libp2p) builds on it; bwrap: the tool sandbox
-[ "$full" = "--full" ] && pkgs+=(docker.io mmdebstrap iproute2)
+[ "$full" = "--full" ] && pkgs+=(docker.io mmdebstrap iproute2 chromium)   # chromium: console tests
 need=()
 for pkg in "${pkgs[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then

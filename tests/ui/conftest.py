@@ -16,6 +16,10 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(__file__).parent / "screenshots"
+START_S = 90  # two cores shared with other suites: an agent can be slow to start
+# A local tool run in the agent's own process (string and integer arguments).
+DESCRIBE = {"name": "describe", "engine": "python",
+            "engineSpec": {"entrypoint": "tests.support.echo_tool:describe"}}
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,8 @@ from playwright.sync_api import Page, expect
 from tests.support.agents import AgentProcess, agent_config, start_agent
 from tests.support.p2p_agents import ENV, agent_section, p2p_section, peer_tools, python_tool
 from tests.support.waiting import wait_until
-from tests.ui.conftest import shot
+from tests.ui.conftest import DESCRIBE, START_S, shot
 
-START_S = 90  # two cores shared with other suites: starting can be slow
-DESCRIBE = {"name": "describe", "engine": "python",
-            "engineSpec": {"entrypoint": "tests.support.echo_tool:describe"}}
 ACROSS = """\
 CALL describe --text hi --times 2 AS d
 PARALLEL
