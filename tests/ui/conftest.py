@@ -32,12 +32,16 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page (own session storage); console errors fail the test."""
+    """A fresh page (own session storage); script errors and blocked loads fail the test."""
     context = browser.new_context(viewport={"width": 1360, "height": 860})
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    page.on("requestfailed", lambda request: errors.append(f"{request.url} failed")
+            if not request.url.startswith(("ws:", "http://127.0.0.1")) else None)
     yield page
     context.close()
     assert not errors, f"errors in the page: {errors}"

@@ -134,6 +134,7 @@ def test_dsl_syntax_error_is_underlined_at_its_line(page: Page, a: AgentProcess)
 def test_workflow_across_both_agents_shows_every_step_finish(page: Page, a: AgentProcess
                                                               ) -> None:
     open_view(page, a, "workflows")
+    expect(page.locator("#plain-box")).to_be_hidden()  # no LLM on this node
     type_script(page, ACROSS)
     expect(page.locator("#run-start")).to_be_enabled()
     steps = page.locator("#plan-graph g.step")
