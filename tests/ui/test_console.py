@@ -210,6 +210,10 @@ def test_network_shows_the_peer_then_shows_it_gone(page: Page,
     expect(card.locator(".peer-tools")).to_contain_text("b_echo")
     expect(card.locator(".peer-tools")).to_contain_text("b_slow")
     shot(page, "network-connected")
+    card.get_by_role("link", name="b_slow").click()  # the peer's tool, ready to run
+    expect(page.locator("#tool-detail h3")).to_have_text("b_slow")
+    expect(page.locator("#tool-detail")).to_contain_text("agent-b")
+    page.go_back()
 
     b.proc.kill()
     b.proc.wait(10)

@@ -86,6 +86,7 @@ export function drawPlan(svg, nodes, onPick) {
         s("text", { class: "name", x: 10, y: 20 }, short(node.tool ?? node.id, 20)),
         s("text", { class: "sub", x: 10, y: 37 }, short(where, 26)),
         s("text", { class: "status", x: 10, y: 53 }, STATUS_TEXT[status] ?? status),
-        s("title", {}, `${node.id}: ${node.tool ?? ""}\n${where}\n${status}`));
+        s("title", {}, [`${node.id}: ${node.tool ?? ""}`, where, status,
+          node.condition ? `if ${node.condition}` : null].filter(Boolean).join("\n")));
     }));
 }

@@ -25,7 +25,7 @@ async function refresh() {
   }
   list();
   const tool = catalog.find((t) => key(t) === selected);
-  if (tool && !document.querySelector("#tool-detail form")) detail(tool);
+  if (tool && (wanted || !document.querySelector("#tool-detail form"))) detail(tool);
 }
 
 function list() {

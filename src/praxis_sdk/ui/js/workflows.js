@@ -174,13 +174,19 @@ async function cancel() {
 
 // ---------------------------------------------------------------- plain language
 
+/**
+ * Whether the node can plan plain language: its health says so (an `llm` component), or
+ * `POST /plan` with an empty request is refused as empty (400) rather than as impossible
+ * (503: no LLM configured; 404: a node without `/plan`). The probe never reaches a model.
+ */
 async function llmAvailable() {
   try {
-    const report = await api("/health");
-    const llm = report.components?.llm;
-    return Boolean(llm) && !["disabled", "unhealthy"].includes(llm.status);
-  } catch {
-    return false;
+    const llm = (await api("/health")).components?.llm;
+    if (llm) return !["disabled", "unhealthy"].includes(llm.status);
+    await api("/plan", { method: "POST", body: { request: "" } });
+    return true;
+  } catch (error) {
+    return error.status === 400;
   }
 }
 
@@ -213,6 +219,12 @@ export function mount() {
   });
   edit.setText(EXAMPLE);
   $("run-start").addEventListener("click", start);
+  $("dsl").addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter" && !$("run-start").disabled) {
+      event.preventDefault();
+      start();
+    }
+  });
   $("run-cancel").addEventListener("click", cancel);
   $("plain-plan").addEventListener("click", plan);
   $("plain-request").addEventListener("keydown", (event) => event.key === "Enter" && plan());
