@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -31,6 +33,21 @@ def test_static_files_load_without_the_token_but_the_api_needs_it(agent: AgentPr
     assert httpx.get(f"{agent.url}/ui/style.css", timeout=10).status_code == 200
     assert httpx.get(f"{agent.url}/tools", timeout=10).status_code == 401
     assert httpx.get(f"{agent.url}/tools", headers=agent.headers(), timeout=10).status_code == 200
+    for path in ("/ui/../tools", "/ui/%2e%2e/tools", "/ui/..%2ftools", "/uitools"):
+        status, body = raw_get(agent, path)  # sent as is: no client-side normalising
+        assert status in (401, 404), (path, status, body)
+        assert "describe" not in body
+
+
+def raw_get(agent: AgentProcess, path: str) -> tuple[int, str]:
+    url = urlsplit(agent.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        conn.request("GET", path)
+        reply = conn.getresponse()
+        return reply.status, reply.read().decode(errors="replace")
+    finally:
+        conn.close()
 
 
 def test_the_page_asks_for_the_token_and_works_after(page: Page, agent: AgentProcess) -> None:

@@ -74,7 +74,8 @@ export function drawPlan(svg, nodes, onPick) {
     nodes.map((node) => {
       const { x, y } = at.get(node.id);
       const status = node.status ?? "pending";
-      const where = [node.node ?? "auto", node.engine].filter(Boolean).join(" · ");
+      const notRun = !node.engine && (status === "skipped" || status === "cancelled");
+      const where = notRun ? "not run" : [node.node ?? "any node", node.engine].filter(Boolean).join(" · ");
       return s("g", {
         class: `step ${status}`, transform: `translate(${x},${y})`, tabindex: 0, role: "button",
         "data-step-id": node.id, "data-status": status,

@@ -98,7 +98,7 @@ function stepsTable(steps) {
     h("thead", {}, h("tr", {}, ["Step", "Tool", "Node", "Engine", "Status", "ms"].map((t) => h("th", {}, t)))),
     h("tbody", {}, steps.map((step) => h("tr", { dataset: { step: step.id, status: step.status } },
       h("td", {}, step.id), h("td", {}, step.tool ?? ""),
-      h("td", {}, step.result?.provider ?? step.provider ?? "auto"),
+      h("td", {}, step.result?.provider ?? step.provider ?? ""),
       h("td", {}, step.result?.engine ?? ""),
       h("td", {}, h("span", { className: `badge ${step.status}` }, STATUS_TEXT[step.status] ?? step.status)),
       h("td", {}, step.result ? Math.round(step.result.duration_ms) : "")))));
