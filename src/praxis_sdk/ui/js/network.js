@@ -12,6 +12,7 @@ const RADIUS = 150;
 let self = null; // {peer_id, name}
 let peers = [];
 let selected = null;
+let shown = ""; // what the peer card shows now, to redraw it only when that changes
 let poller = null;
 
 const graph = () => document.getElementById("network-graph");
@@ -24,8 +25,9 @@ async function loadSelf() {
 async function refresh() {
   const note = document.getElementById("network-note");
   try {
-    self ?? (await loadSelf());
-    peers = await api("/peers");
+    if (!self) await loadSelf();
+    const byName = (x, y) => (x.name || x.peer_id).localeCompare(y.name || y.peer_id);
+    peers = (await api("/peers")).sort(byName); // a stable place for each peer
     const connected = peers.filter((p) => p.state === "connected").length;
     note.textContent = `${connected} connected, ${peers.length - connected} gone`;
   } catch (error) {
@@ -77,11 +79,7 @@ function latency(peer, at) {
 
 function draw() {
   const svg = graph();
-  const items = [];
-  peers.forEach((peer, index) => {
-    const at = place(index, peers.length);
-    items.push({ peer, at });
-  });
+  const items = peers.map((peer, index) => ({ peer, at: place(index, peers.length) }));
   fill(svg,
     items.map(({ peer, at }) => s("line", {
       class: `link ${peer.state}`, x1: CENTER.x, y1: CENTER.y, x2: at.x, y2: at.y,
@@ -104,6 +102,9 @@ async function showCard(peerId, focus = true) {
   const aside = document.getElementById("peer-card");
   const peer = peers.find((p) => p.peer_id === peerId);
   if (!peer) return;
+  const summary = JSON.stringify({ ...peer, last_seen: null });
+  if (!focus && summary === shown) return; // a poll that changed nothing: keep what is open
+  shown = summary;
   if (focus) draw();
   let card = null;
   let tools = [];
@@ -126,6 +127,7 @@ async function showCard(peerId, focus = true) {
     ["Capabilities", (peer.capabilities ?? []).join(", ") || "–"],
     ["Addresses", (peer.addresses ?? []).join("\n") || "–"],
   ];
+  const cardOpen = aside.querySelector("details")?.open ?? false;
   fill(aside,
     h("h3", { className: "peer-title" }, peer.name || peer.peer_id,
       h("span", { className: `badge ${peer.state}` }, peer.state)),
@@ -133,10 +135,15 @@ async function showCard(peerId, focus = true) {
     h("dl", { className: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     h("h4", {}, `Tools (${tools.length || (peer.tools ?? []).length})`),
     h("ul", { className: "peer-tools" },
-      (tools.length ? tools : (peer.tools ?? []).map((name) => ({ name }))).map((tool) =>
-        h("li", {}, h("a", { href: `#tools`, onclick: () => sessionStorage.setItem("praxis.tool", `${tool.name}@${peer.name}`) }, tool.name),
-          tool.description ? h("span", { className: "muted" }, ` ${tool.description}`) : null))),
-    card ? h("details", {}, h("summary", {}, "Card"), jsonBlock(card)) : null);
+      (tools.length ? tools : (peer.tools ?? []).map((name) => ({ name }))).map((tool) => toolLink(tool, peer))),
+    card ? h("details", { open: cardOpen }, h("summary", {}, "Card"), jsonBlock(card)) : null);
+}
+
+/** A link to the Tools view with this peer's tool picked, ready to run. */
+function toolLink(tool, peer) {
+  const pick = () => sessionStorage.setItem("praxis.tool", `${tool.name}@${peer.name}`);
+  return h("li", {}, h("a", { href: "#tools", onclick: pick }, tool.name),
+    tool.description ? h("span", { className: "muted" }, ` ${tool.description}`) : null);
 }
 
 export function mount() {
