@@ -29,6 +29,7 @@ async function validate(text) {
   if (!text.trim()) {
     checked = { text, ok: false };
     showProblems([]);
+    $("dsl-status").dataset.state = "";
     $("dsl-status").textContent = "Type a script: CALL tool --arg value";
     updateButtons();
     return;
@@ -93,6 +94,7 @@ async function start() {
   const dsl = edit.text();
   const id = uid();
   run = { id, status: "pending", nodes: [], edges: [] };
+  picked = null;
   updateButtons();
   fill($("step-detail"));
   try {
