@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.integration.mcp_agents.helpers import npm_fs_entry
 from tests.support.agents import AgentProcess, agent_config, start_agent
-from tests.support.p2p_agents import ENV, agent_section, p2p_section, peer_tools, python_tool
+from tests.support.p2p_agents import (
+    ENV,
+    agent_section,
+    get,
+    p2p_section,
+    peer_tools,
+    python_tool,
+)
 from tests.support.waiting import wait_until
 from tests.ui.conftest import DESCRIBE, START_S, shot
 
@@ -27,19 +36,26 @@ CALL b_echo@agent-b $e.echo
 @pytest.fixture(scope="module")
 def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AgentProcess, AgentProcess]]:
     home = tmp_path_factory.mktemp("console")
+    files = home / "files"  # served to A by the reference MCP filesystem server (npm, stdio)
+    files.mkdir()
+    (files / "hello.txt").write_text("hello from MCP\n")
     b = start_agent(home / "b", agent_config(
         home / "b", "agent-b", p2p=p2p_section(),
         agent=agent_section(python_tool("b_echo"), python_tool("b_slow"))), env=ENV, wait=START_S)
     try:
         a = start_agent(home / "a", agent_config(
             home / "a", "agent-a", p2p=p2p_section(bootstrap_nodes=[b.url]),
-            agent=agent_section(DESCRIBE)), env=ENV, wait=START_S)
+            agent=agent_section(DESCRIBE), mcp={"servers": [{
+                "name": "npmfs", "transport": "stdio", "command": "node",
+                "args": [str(npm_fs_entry()), str(files)]}]}), env=ENV, wait=START_S)
     except BaseException:
         b.stop()
         raise
     try:
         wait_until(lambda: peer_tools(a, "agent-b") == {"b_echo", "b_slow"}, 30,
                    "B's tools in A's catalog")
+        wait_until(lambda: get(a, "/health")["components"]["mcp"]["servers"].get(
+            "npmfs", {}).get("state") == "connected", 30, "the MCP server connected to A")
         yield a, b
     finally:
         a.stop()
@@ -49,6 +65,10 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AgentProc
 @pytest.fixture
 def a(agents: tuple[AgentProcess, AgentProcess]) -> AgentProcess:
     return agents[0]
+
+
+def files_of(agent: AgentProcess) -> Path:
+    return agent.home.parent / "files"
 
 
 def open_view(page: Page, agent: AgentProcess, view: str) -> None:
@@ -77,6 +97,9 @@ def test_tool_form_runs_a_tool_and_shows_the_apis_error(page: Page, a: AgentProc
     expect(rows.filter(has_text="b_echo")).to_contain_text("peer")
     expect(rows.filter(has_text="b_echo")).to_contain_text("agent-b")
     expect(rows.filter(has_text="describe")).to_contain_text("python")
+    mcp_row = rows.filter(has_text="read_text_file")
+    expect(mcp_row).to_contain_text("mcp")
+    expect(mcp_row).to_contain_text("npmfs")
 
     rows.filter(has_text="describe").click()
     page.fill("#arg-text", "ab")
@@ -99,6 +122,14 @@ def test_tool_form_runs_a_tool_and_shows_the_apis_error(page: Page, a: AgentProc
     page.click("#tool-detail button[type=submit]")
     expect(result).to_contain_text('"echo": "over p2p"')
     expect(result).to_contain_text("agent-b")
+
+    mcp_row.click()  # an MCP server's tool
+    expect(page.locator("#tool-detail h3")).to_have_text("read_text_file")
+    page.fill("#arg-path", str(files_of(a) / "hello.txt"))
+    page.click("#tool-detail button[type=submit]")
+    expect(result).to_have_attribute("data-ok", "true")
+    expect(result).to_contain_text("hello from MCP")
+    shot(page, "tool-form-mcp")
 
 
 def test_validate_route_lists_problems_with_line_and_column(a: AgentProcess) -> None:
@@ -189,9 +220,12 @@ def test_health_shows_components_engines_and_live_figures(page: Page, a: AgentPr
     tools = page.locator("#components [data-component=tools]")
     expect(tools).to_contain_text("python")
     expect(tools.locator(".badge.available").first).to_be_visible()
+    expect(page.locator("#components [data-component=mcp]")).to_contain_text("npmfs")
+    expect(page.locator("#components [data-component=mcp]")).to_contain_text("connected")
     expect(page.locator("[data-figure=requests] strong")).to_have_text(re.compile(r"^\d+\.\d\d$"))
     expect(page.locator("[data-figure=p50-tool] strong")).to_contain_text("ms")
     expect(page.locator("[data-figure=tool-errors] strong")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator("[data-figure=requests] .spark")).to_be_visible()
     shot(page, "health")
 
 

@@ -106,14 +106,16 @@ function nested(value) {
     value[k] && typeof value[k] === "object" ? entry(value[k]) : String(value[k]))));
 }
 
+const STATE_KEYS = new Set(["status", "state", "available"]);
+
 function entry(item) {
   if (!item || typeof item !== "object") return String(item);
-  const state = item.status ?? (typeof item.available === "boolean"
+  const state = item.status ?? item.state ?? (typeof item.available === "boolean"
     ? (item.available ? "available" : "unavailable") : null);
-  const rest = Object.entries(item).filter(([k]) => k !== "status" && k !== "available");
+  const rest = Object.entries(item).filter(([k, v]) => !STATE_KEYS.has(k) && v !== null && v !== undefined);
   return [state ? h("span", { className: `badge ${state}` }, state) : null,
     rest.map(([k, v]) => h("span", { className: "muted" },
-      ` ${k === "reason" ? "" : `${k}: `}${typeof v === "object" ? JSON.stringify(v) : v}`))];
+      ` ${k === "reason" ? "" : `${k.replaceAll("_", " ")}: `}${typeof v === "object" ? JSON.stringify(v) : v}`))];
 }
 
 async function components() {
