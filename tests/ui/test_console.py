@@ -213,6 +213,9 @@ def test_a_running_workflow_is_cancelled(page: Page, a: AgentProcess) -> None:
 
 def test_health_shows_components_engines_and_live_figures(page: Page, a: AgentProcess
                                                           ) -> None:
+    invoked = httpx.post(f"{a.url}/tools/describe/invoke", json={"arguments": {"text": "x"}},
+                         timeout=30)  # a tool run to measure, whichever tests ran before
+    assert invoked.status_code == 200, invoked.text
     open_view(page, a, "health")
     expect(page.locator("#health-status")).to_have_text("healthy")
     for name in ("p2p", "tools", "workflows", "store"):

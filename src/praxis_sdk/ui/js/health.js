@@ -41,7 +41,8 @@ function p50(samples, name) {
 
 function spark(values) {
   const max = Math.max(1e-9, ...values);
-  const points = values.map((v, i) => `${(i / (HISTORY - 1)) * 120},${28 - (v / max) * 26}`).join(" ");
+  const step = 120 / Math.max(values.length - 1, 1);
+  const points = values.map((v, i) => `${i * step},${28 - (v / max) * 26}`).join(" ");
   return s("svg", { class: "spark", viewBox: "0 0 120 30", "aria-hidden": "true" },
     s("polyline", { points }));
 }
