@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from tests.support.agents import AgentProcess, agent_config, start_agent
 from tests.support.p2p_agents import ENV, agent_section
@@ -37,6 +39,9 @@ def test_static_files_load_without_the_token_but_the_api_needs_it(agent: AgentPr
         status, body = raw_get(agent, path)  # sent as is: no client-side normalising
         assert status in (401, 404), (path, status, body)
         assert "describe" not in body
+    with pytest.raises(InvalidStatus) as refused:  # no WebSocket behind the open prefix
+        connect(agent.url.replace("http", "ws") + "/ui/js/app.js", open_timeout=10)
+    assert refused.value.response.status_code == 403
 
 
 def raw_get(agent: AgentProcess, path: str) -> tuple[int, str]:

@@ -10,15 +10,16 @@ from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from praxis_sdk.api.ui import PREFIX as CONSOLE
 from praxis_sdk.metrics import Metrics
 
 # Open without a token: liveness, scraping and the public agent cards.
 OPEN_PATHS = frozenset({
     "/health", "/metrics", "/.well-known/agent-card.json", "/.well-known/agent.json",
-    "/agent/card", "/ui",
+    "/agent/card", CONSOLE,
 })
 # Open too: the web console's static files (its page asks for the token, API calls send it).
-OPEN_PREFIXES = ("/ui/",)
+OPEN_PREFIXES = (CONSOLE + "/",)
 
 
 async def send_error(send: Send, status: int, code: str, message: str,

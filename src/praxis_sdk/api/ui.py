@@ -23,6 +23,10 @@ class ConsoleFiles(StaticFiles):
     """Static files sent with a strict content security policy and revalidated on load."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # a WebSocket here: refuse it (before accepting: 403)
+            await send({"type": "websocket.close", "code": 1008})
+            return
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []),
@@ -32,11 +36,6 @@ class ConsoleFiles(StaticFiles):
             await send(message)
 
         await super().__call__(scope, receive, send_with_headers)
-
-
-def is_console_path(path: str) -> bool:
-    """Whether `path` is one of the console's static files (served without a token)."""
-    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 def mount_console(app: FastAPI) -> None:
