@@ -42,7 +42,9 @@ async function reply(response) {
     data = { error: { code: "bad_reply", message: text.slice(0, 300) } };
   }
   if (!response.ok) {
-    const error = data?.error ?? { message: data?.detail ? JSON.stringify(data.detail) : text };
+    const detail = data?.detail;
+    const message = typeof detail === "string" ? detail : detail ? JSON.stringify(detail) : text;
+    const error = data?.error ?? { message: message || `HTTP ${response.status}` };
     throw new ApiError(response.status, error);
   }
   return data;

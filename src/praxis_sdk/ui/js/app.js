@@ -68,7 +68,7 @@ async function header() {
     const dot = document.getElementById("node-status");
     dot.dataset.state = report.status;
     dot.title = `node ${report.status}`;
-  } catch (error) {
+  } catch {
     document.getElementById("node-status").dataset.state = "unhealthy";
   }
 }

@@ -9,7 +9,7 @@ function build(element, attrs, children) {
       element.addEventListener(name.slice(2), value);
     } else if (name === "dataset") {
       Object.assign(element.dataset, value);
-    } else if (name in element && !(element instanceof SVGElement) && name !== "list") {
+    } else if (name in element && !(element instanceof SVGElement)) {
       element[name] = value;
     } else {
       element.setAttribute(name, value === true ? "" : String(value));
