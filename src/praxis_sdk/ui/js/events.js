@@ -61,6 +61,15 @@ export function connect() {
   });
 }
 
+/**
+ * Call `callback()` whenever events may have been missed: the stream (re)opened, or the
+ * node dropped some for us (`eventsDropped`). Views reload what they show.
+ */
+export function onGap(callback) {
+  onState((state) => state === "open" && callback());
+  on("eventsDropped", callback);
+}
+
 /** Close and reopen, e.g. after the token changed. */
 export function reconnect() {
   if (socket) {

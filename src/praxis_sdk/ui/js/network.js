@@ -148,6 +148,7 @@ function toolLink(tool, peer) {
 
 export function mount() {
   events.on("peerUpdate", refreshSoon);
+  events.onGap(refreshSoon);
 }
 
 export function show() {

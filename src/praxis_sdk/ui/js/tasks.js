@@ -125,6 +125,7 @@ export function mount() {
   for (const id of ["task-kind", "task-state"]) $(id).addEventListener("change", () => load());
   $("task-more").addEventListener("click", () => load(true));
   events.on("taskStatusUpdate", reload);
+  events.onGap(reload);
 }
 
 export function show() {

@@ -231,6 +231,7 @@ export function mount() {
   $("plain-plan").addEventListener("click", plan);
   $("plain-request").addEventListener("keydown", (event) => event.key === "Enter" && plan());
   events.on("nodeStatusUpdate", onNodeStatus);
+  events.onGap(() => running() && syncSoon());
   for (const type of ["workflowComplete", "workflowError"]) {
     events.on(type, (payload) => run && payload.workflowId === run.id && sync());
   }
