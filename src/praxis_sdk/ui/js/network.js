@@ -49,7 +49,7 @@ function peerNode(peer, at) {
   const foundBy = peer.found_by ? [peer.found_by].flat().join(", ") : null;
   const above = at.y < CENTER.y - 1; // labels on the outer side, away from the link
   const lines = [peer.state, foundBy ? `found by ${foundBy}` : null].filter(Boolean);
-  const first = above ? -44 - (lines.length - 1) * 15 : 48;
+  const first = above ? -50 - (lines.length - 1) * 15 : 54;
   return s("g", {
     class: `peer node ${peer.state}`, transform: `translate(${at.x},${at.y})`,
     tabindex: 0, role: "button", "data-peer-id": peer.peer_id, "data-state": peer.state,
@@ -57,7 +57,7 @@ function peerNode(peer, at) {
     onclick: () => showCard(peer.peer_id),
     onkeydown: (event) => event.key === "Enter" && showCard(peer.peer_id),
   },
-    s("circle", { r: 30, class: selected === peer.peer_id ? "selected" : null }),
+    s("circle", { r: 36, class: selected === peer.peer_id ? "selected" : null }),
     s("text", { class: "name", y: 5 }, short(peer.name || peer.peer_id, 12)),
     lines.map((line, i) => s("text", {
       class: `sub ${i ? "found-by" : "state"}`, y: first + i * 15,
