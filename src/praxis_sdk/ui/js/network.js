@@ -120,7 +120,8 @@ async function showCard(peerId, focus = true) {
   const rows = [
     ["State", peer.state],
     ["Peer id", peer.peer_id],
-    ["Latency", peer.rtt_ms != null ? `${peer.rtt_ms.toFixed(1)} ms` : "–"],
+    ["Latency", peer.rtt_ms == null ? "–"
+      : `${peer.rtt_ms.toFixed(1)} ms${peer.state === "gone" ? " (when last seen)" : ""}`],
     ["Found by", peer.found_by ? [peer.found_by].flat().join(", ") : "–"],
     ["Last seen", clock(peer.last_seen)],
     ["Version", peer.version ?? "–"],
@@ -133,7 +134,8 @@ async function showCard(peerId, focus = true) {
       h("span", { className: `badge ${peer.state}` }, peer.state)),
     card?.description ? h("p", {}, card.description) : null,
     h("dl", { className: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
-    h("h4", {}, `Tools (${tools.length || (peer.tools ?? []).length})`),
+    h("h4", {}, `Tools (${tools.length || (peer.tools ?? []).length})`,
+      peer.state === "gone" ? h("span", { className: "muted" }, "from its last card") : null),
     h("ul", { className: "peer-tools" },
       (tools.length ? tools : (peer.tools ?? []).map((name) => ({ name }))).map((tool) => toolLink(tool, peer))),
     card ? h("details", { open: cardOpen }, h("summary", {}, "Card"), jsonBlock(card)) : null);
