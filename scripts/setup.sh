@@ -11,7 +11,7 @@ full=${1:-}
 say() { echo "[setup] $*" >&2; }
 
 pkgs=(libgmp-dev bubblewrap)   # GMP: fastecdsa (libp2p) builds on it; bwrap: the tool sandbox
-[ "$full" = "--full" ] && pkgs+=(docker.io mmdebstrap iproute2 wrk)   # wrk: bench/bench_http.py
+[ "$full" = "--full" ] && pkgs+=(docker.io mmdebstrap iproute2 wrk chromium)   # wrk: bench_http; chromium: console tests
 need=()
 for pkg in "${pkgs[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then

@@ -6,14 +6,25 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from praxis_sdk import __version__
-from praxis_sdk.api import a2a, events, health, p2p, tasks, tools, workflow_ws, workflows
+from praxis_sdk.api import (
+    a2a,
+    events,
+    health,
+    p2p,
+    tasks,
+    tools,
+    validate,
+    workflow_ws,
+    workflows,
+)
 from praxis_sdk.api.errors import install_error_handlers
 from praxis_sdk.api.middleware import GateMiddleware
 from praxis_sdk.api.services import Services
+from praxis_sdk.api.ui import mount_console
 
 ROUTERS: list[APIRouter] = [
     health.router, events.router, tools.router, tasks.router, p2p.router, workflows.router,
-    workflow_ws.router, a2a.router,
+    workflow_ws.router, a2a.router, validate.router,
 ]
 
 
@@ -30,6 +41,7 @@ def create_app(services: Services, *, extra_routers: list[APIRouter] | None = No
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
+    mount_console(app)
     app.router.routes[0:0] = services.routes  # first: MCP traffic skips the other routes
     http = services.config.http
     token = http.auth_token.get_secret_value() if http.auth_token else None

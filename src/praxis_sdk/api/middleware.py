@@ -11,16 +11,20 @@ import json
 import time
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from praxis_sdk.api.ui import PREFIX as CONSOLE
 from praxis_sdk.metrics import Metrics
 
 # Open without a token: liveness, scraping and the public agent cards.
 OPEN_PATHS = frozenset({
     "/health", "/metrics", "/.well-known/agent-card.json", "/.well-known/agent.json",
-    "/agent/card",
+    "/agent/card", CONSOLE,
 })
+# Open too: the web console's static files (its page asks for the token, API calls send it).
+OPEN_PREFIXES = (CONSOLE + "/",)
 
 
 async def send_error(send: Send, status: int, code: str, message: str,
@@ -89,7 +93,8 @@ class GateMiddleware:
             self._record(scope, status or 500, time.perf_counter() - started)
 
     def _allowed(self, scope: Scope) -> bool:
-        if self.token is None or scope["path"] in OPEN_PATHS:
+        if self.token is None or scope["path"] in OPEN_PATHS or scope["path"].startswith(
+                OPEN_PREFIXES):
             return True
         value = _header(scope, b"authorization")
         if value is not None and value[:7].lower() == b"bearer ":
@@ -97,7 +102,8 @@ class GateMiddleware:
         if scope["type"] == "websocket":  # browsers cannot set headers on WebSocket
             for part in scope.get("query_string", b"").split(b"&"):
                 if part.startswith(b"token="):
-                    return hmac.compare_digest(part[6:], self.token)
+                    given = unquote_to_bytes(part[6:].replace(b"+", b" "))
+                    return hmac.compare_digest(given, self.token)
         return False
 
     def _limited(self, receive: Receive) -> Receive:
