@@ -1,5 +1,6 @@
 """A plain-language request planned by the model as one PARALLEL plan over a local tool
-and a tool only a second agent process has (P2P), run across both, then answered."""
+and a tool only a second agent process has (P2P), run across both, then answered. The
+prompt lists local, peer and MCP tools (a real MCP server from npm over stdio)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,17 @@ import httpx
 import pytest
 
 from tests.integration.llm.llm_helpers import KEY, llm_tool, start, task_total, tool_calls
+from tests.integration.mcp_agents.helpers import npm_fs_entry
 from tests.support.agents import AgentProcess
 from tests.support.llm_server import ScriptedLLM, plan
-from tests.support.p2p_agents import agent_section, p2p_section, peer_tools, post, python_tool
+from tests.support.p2p_agents import (
+    agent_section,
+    get,
+    p2p_section,
+    peer_tools,
+    post,
+    python_tool,
+)
 from tests.support.waiting import wait_until
 
 PARALLEL_PLAN = """
@@ -37,18 +46,24 @@ class Net:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     home = tmp_path_factory.mktemp("llmnet")
+    (home / "npm-root").mkdir()
+    npmfs = {"name": "npmfs", "transport": "stdio", "command": "node",
+             "args": [str(npm_fs_entry()), str(home / "npm-root")]}
     with ScriptedLLM() as llm:
         b = start(home, "agent-b", agent=agent_section(python_tool("b_echo")),
                   p2p=p2p_section())
         try:
             a = start(home, "agent-a", agent=agent_section(llm_tool("shout")),
                       p2p=p2p_section(bootstrap_nodes=[b.url]), llm=llm.config(api_key=KEY),
+                      mcp={"servers": [npmfs]},
                       logging={"level": "debug", "format": "json"})
         except BaseException:
             b.stop()
             raise
         try:
             wait_until(lambda: peer_tools(a, "agent-b"), 20, "agent-b's tools at agent-a")
+            wait_until(lambda: any(t["provider"] == "npmfs" for t in get(a, "/tools")), 30,
+                       "the npm MCP server's tools at agent-a")
             yield Net(a, b, llm)
         finally:
             a.stop()
@@ -83,6 +98,9 @@ def test_parallel_plan_runs_local_and_peer_tools_and_answers(net: Net) -> None:
     assert "- b_echo (on agent-b, peer): Echoes a text" in system
     assert "    --text string, required: What to echo." in system
     assert "- shout (on agent-a, local): Upper-cases a text" in system
+    assert "- read_text_file (on npmfs, mcp): " in system
+    mcp_entry = system.split("- read_text_file (on npmfs, mcp): ")[1].split("\n- ")[0]
+    assert "    --path string, required" in mcp_entry
     assert planning.last == f"Request: {REQUEST}"
     assert "HELLO" in answering.last and "from the peer" in answering.last
     assert "PARALLEL" in answering.last
