@@ -21,6 +21,7 @@ from a2a.types.a2a_pb2 import (
     AgentCapabilities,
     AgentCard,
     AgentInterface,
+    AgentSkill,
     Task,
     TaskState,
     TaskStatus,
@@ -58,6 +59,7 @@ def main() -> None:
         supported_interfaces=[AgentInterface(url=url, protocol_binding="JSONRPC",
                                              protocol_version="1.0")],
         capabilities=AgentCapabilities(streaming=True),
+        skills=[AgentSkill(id="echo", name="echo", description="echoes the text", tags=["echo"])],
         default_input_modes=["text/plain"], default_output_modes=["text/plain"])
     if args.store == "memory":
         store = InMemoryTaskStore()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -418,7 +419,11 @@ def _upsert(conn: AsyncConnection, table: type[Base] = TaskRow,
 
     A `keep` column that is NULL in the row is kept as stored; otherwise it is set.
     """
-    dialect = conn.dialect.name
+    return _upsert_statement(conn.dialect.name, table, keep)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: type[Base], keep: tuple[str, ...]) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:

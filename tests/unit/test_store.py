@@ -62,3 +62,41 @@ async def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(Unavailable, match="not writable"):
         await Store(url(tmp_path / "file" / "db" / "praxis.db")).start()
+
+
+async def test_recover_names_the_tasks_and_prune_drops_only_old_finished_ones(
+        tmp_path: Path) -> None:
+    store = Store(url(tmp_path / "k.db"))
+    await store.start()
+    working = await store.create_task("a2a", {}, state="working")
+    waiting = await store.create_task("a2a", {}, state="input-required")
+    done = await store.create_task("dsl", {}, state="completed")
+    ids, runs = await store.recover("agent restarted")
+    assert ids == [working.id] and runs == 0
+    failed = await store.get_task(working.id)
+    assert failed.state == "failed" and failed.error["message"] == "agent restarted"
+    assert (await store.get_task(waiting.id)).state == "input-required"
+    assert await store.prune(done.updated_at - 1) == 0
+    assert await store.prune(failed.updated_at + 1) == 2  # the failed and the completed one
+    assert await store.find_task(done.id) is None
+    assert await store.find_task(waiting.id) is not None
+    await store.close()
+
+
+async def test_grouped_writes_commit_together_and_keep_created_at(tmp_path: Path) -> None:
+    import asyncio
+
+    store = Store(url(tmp_path / "g.db"))
+    await store.start()
+    tasks = [await store.create_task("tool", {"n": i}) for i in range(3)]
+    changed = [t.model_copy(update={"state": "completed", "created_at": 0.0}) for t in tasks]
+    await asyncio.gather(*(store.put_task(t) for t in changed))
+    for before in tasks:
+        after = await store.get_task(before.id)
+        assert after.state == "completed" and after.created_at == before.created_at
+    await store.put_task(changed[0].model_copy(update={"state": "failed"}), wait=False)
+    await store.close()  # queued writes are committed before the store closes
+    again = Store(url(tmp_path / "g.db"))
+    await again.start()
+    assert (await again.get_task(tasks[0].id)).state == "failed"
+    await again.close()

@@ -117,11 +117,6 @@ class PraxisAgentExecutor(AgentExecutor):
         except PraxisError as exc:
             await updater.failed(self._say(updater, exc.message))
             return
-        steps = len(plan.steps)
-        await updater.update_status(
-            TaskState.TASK_STATE_WORKING,
-            self._say(updater, f"running {steps} step{'s' if steps != 1 else ''}"),
-            metadata={"runId": job.run_id})
         await self._follow(plan, updater, job)
 
     @staticmethod

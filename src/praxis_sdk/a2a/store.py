@@ -1,14 +1,17 @@
 """The SDK's `TaskStore` on the node's one task table (`praxis_sdk.store.Store`).
 
 Writes are fast without giving durability up: a task is committed when it is accepted
-(its first save) and when it reaches a final or interrupted state, each awaited; the
-progress in between (working, artifacts) is queued for the next grouped commit without
-waiting. A crash can lose only progress, and start-up recovery marks such tasks failed.
-Live tasks are also kept in memory, so the SDK's reads of them never touch the disk.
+(its first save) and when it reaches a final or interrupted state, each awaited; a move
+to `working` is queued for the next grouped commit without waiting, and progress within
+a state (status messages, artifacts) stays in memory until the next state is written.
+A crash can lose only progress, and start-up recovery marks such tasks failed. Live and
+recently finished tasks are kept in memory, so the SDK's reads of them (and of the new
+ids it checks before creating a task) never touch the disk.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +26,7 @@ from praxis_sdk.metrics import Metrics
 
 Publish = Callable[[str, dict[str, Any]], Any]
 AWAITED = FINAL | {TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
+RECENT = 2048  # finished tasks, and ids looked up and not found, kept in memory
 
 
 class PraxisTaskStore(TaskStore):
@@ -33,38 +37,51 @@ class PraxisTaskStore(TaskStore):
         self.publish = publish
         self.metrics = metrics
         self._live: dict[str, tuple[Task, float]] = {}  # id -> (task, created_at)
+        self._recent: OrderedDict[str, Task | None] = OrderedDict()  # None: not stored
 
     async def save(self, task: Task, context: ServerCallContext | None = None) -> None:
         before = self._live.get(task.id)
-        created_at = before[1] if before else None
-        row = to_row(task, created_at=created_at)
         copy = Task()
         copy.CopyFrom(task)
-        first = before is None
-        if task.status.state in FINAL:
+        state = task.status.state
+        if state in FINAL:
             self._live.pop(task.id, None)
+            self._remember(task.id, copy)
         else:
-            self._live[task.id] = (copy, row.created_at)
+            self._recent.pop(task.id, None)
         self._events(before[0] if before else None, copy)
-        if first or task.status.state in AWAITED:
-            if first:
-                existing = await self.store.find_task(task.id)
-                if existing is not None:
-                    row.created_at = existing.created_at
+        if before is not None and before[0].status.state == state and state not in AWAITED:
+            self._live[task.id] = (copy, before[1])  # same state: progress stays in memory
+            return
+        row = to_row(task, created_at=before[1] if before else None)  # kept if stored
+        if state not in FINAL:
+            self._live[task.id] = (copy, row.created_at)
+        if before is None or state in AWAITED:
             await self.store.put_task(row)
-            if task.status.state in FINAL:
+            if state in FINAL:
                 self._finished(row.state, row.created_at, row.updated_at)
         else:
             await self.store.put_task(row, wait=False)
 
     async def get(self, task_id: str, context: ServerCallContext | None = None) -> Task | None:
         live = self._live.get(task_id)
-        if live is not None:
-            copy = Task()
-            copy.CopyFrom(live[0])
-            return copy
-        row = await self.store.find_task(task_id)
-        return None if row is None else from_row(row)
+        found = live[0] if live is not None else self._recent.get(task_id, False)
+        if found is False:
+            row = await self.store.find_task(task_id)
+            found = None if row is None else from_row(row)
+            if found is None or found.status.state in FINAL:
+                self._remember(task_id, found)
+        if found is None:
+            return None
+        copy = Task()
+        copy.CopyFrom(found)
+        return copy
+
+    def _remember(self, task_id: str, task: Task | None) -> None:
+        self._recent[task_id] = task
+        self._recent.move_to_end(task_id)
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
 
     async def list(self, params: ListTasksRequest, context: ServerCallContext | None = None
                    ) -> ListTasksResponse:
@@ -90,6 +107,7 @@ class PraxisTaskStore(TaskStore):
 
     async def delete(self, task_id: str, context: ServerCallContext | None = None) -> None:
         self._live.pop(task_id, None)
+        self._recent.pop(task_id, None)
         await self.store.delete_task(task_id)
 
     def _events(self, before: Task | None, after: Task) -> None:

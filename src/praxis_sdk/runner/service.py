@@ -109,6 +109,7 @@ class WorkflowService:
                                  max_parallel=execution.max_concurrent)
         self._task_of: dict[str, str] = {}
         self._listeners: dict[str, RunListener] = {}
+        self._saved: dict[str, str] = {}  # run id -> status last written
         self._watchers: dict[str, asyncio.Task[Task]] = {}
         self.planner = planner
         self.requests = RequestJobs(self)
@@ -327,7 +328,13 @@ class WorkflowService:
                                          caller="workflow")
 
     async def _save(self, state: RunState) -> None:
-        """Progress is queued for the next commit; the final state is awaited."""
+        """A run is written when its status changes (the final one awaited); step progress
+        in between is served live from the executor, so it is not written each time."""
+        if self._saved.get(state.id) == state.status and not state.finished:
+            return
+        self._saved[state.id] = state.status
+        if state.finished:
+            self._saved.pop(state.id, None)
         task_id = self._task_of.get(state.id)
         data = state.model_dump(mode="json") | {"task_id": task_id}
         await self.store.save_run(state.id, data, task_id=task_id, wait=state.finished)

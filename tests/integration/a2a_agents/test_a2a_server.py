@@ -161,6 +161,13 @@ async def test_one_task_table_for_a2a_and_execute(spawn_agent: Spawn) -> None:
         assert task.artifacts[0].parts[0].text == "via-execute"
         listed = await client.list_tasks(ListTasksRequest())
         assert executed["id"] in {t.id for t in listed.tasks}
+    async with sdk_client(agent, streaming=False) as client:
+        [first] = await send(client, text_message("CALL echo one"))
+        conversation = first.task.context_id
+        [second] = await send(client, text_message("CALL echo two", context_id=conversation))
+        assert second.task.context_id == conversation and second.task.id != first.task.id
+        grouped = await client.list_tasks(ListTasksRequest(context_id=conversation))
+        assert {t.id for t in grouped.tasks} == {first.task.id, second.task.id}
 
 
 async def test_json_rpc_errors_have_the_spec_codes_never_500(spawn_agent: Spawn) -> None:

@@ -39,6 +39,6 @@ def test_run_cut_off_by_a_crash_is_failed(spawn_agent: Any) -> None:
     again = spawn_agent("crash", **sections())
     run = get(again, f"/workflows/{run_id}").json()
     assert run["status"] == "failed"
-    assert "stopped" in run["error"]["message"]
+    assert run["error"]["message"] == "agent restarted"
     stored = get(again, f"/tasks/{task['id']}").json()
     assert stored["state"] == "failed" and stored["error"]["code"] == "interrupted"
