@@ -12,7 +12,7 @@ from typing import Any
 from tests.e2e import netns
 
 CARDS_PROBE = (
-    "import sys, httpx; print(httpx.get(sys.argv[1] + '/p2p/cards', timeout=5).text)"
+    "import sys, httpx; print(httpx.get(sys.argv[1], timeout=5).text)"
 )
 
 
@@ -27,9 +27,10 @@ def start_in(lan: Any, helper: dict[str, Any], namespace: str, name: str,
     return proc, helper["read_ready"](proc, 30)
 
 
-def cards_in(lan: Any, namespace: str, http: str) -> dict[str, Any]:
-    done = subprocess.run(lan.exec_argv(namespace, [sys.executable, "-c", CARDS_PROBE, http]),
-                          capture_output=True, timeout=20)
+def cards_in(lan: Any, namespace: str, http: str, path: str = "/p2p/cards") -> Any:
+    done = subprocess.run(
+        lan.exec_argv(namespace, [sys.executable, "-c", CARDS_PROBE, http + path]),
+        capture_output=True, timeout=20)
     return json.loads(done.stdout) if done.returncode == 0 and done.stdout else {}
 
 
@@ -56,6 +57,9 @@ def test_two_nodes_in_two_namespaces_find_each_other_by_mdns(
             assert ready_b["peer_id"] in found, "A never found B over mDNS"
             assert found[ready_b["peer_id"]]["name"] == "agent-b"
             print(f"mDNS discovery and card exchange took {time.monotonic() - started:.2f}s")
+            found_by = [peer["found_by"] for ns, ready in ((ns_a, ready_a), (ns_b, ready_b))
+                        for peer in cards_in(lan, ns, ready["http"], "/peers")]
+            assert sorted(found_by) in (["inbound", "mdns"], ["mdns", "mdns"]), found_by
         finally:
             for proc in procs:
                 proc.terminate()
