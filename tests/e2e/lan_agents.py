@@ -91,7 +91,7 @@ def start_lan_agent(lan: Lan, namespace: str, home: Path, name: str,
     return LanAgent(name, lan, namespace, lan.nodes[namespace], home, proc)
 
 
-def wait_healthy(agent: LanAgent, timeout: float = 30) -> None:
+def wait_healthy(agent: LanAgent, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if agent.proc.poll() is not None:

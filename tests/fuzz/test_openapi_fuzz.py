@@ -4,8 +4,8 @@ Every operation is fuzzed with valid (positive) and invalid (negative) input, bo
 fit CI: `EXAMPLES` cases per operation and mode, and `BUDGET_S` for the whole run.
 `/p2p/connect` and `/p2p/tool` dial peers: a 502/503/504 there is about the network,
 not the input, so on those two only a 500 fails. This node has no LLM, and a
-plain-language `/execute` says so with 503 `unavailable` (INTERFACES 3); that answer is
-counted apart. The figures are printed at the end.
+plain-language `/execute` or `/plan` says so with 503 `unavailable` (INTERFACES 3); that
+answer is counted apart. The figures are printed at the end.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ BUDGET_S = 80.0
 NETWORK_ROUTES = {"/p2p/connect", "/p2p/tool"}
 NETWORK_CODES = {502, 503, 504}
 NO_LLM = "plain-language requests need an LLM"
+LLM_ROUTES = {"/execute", "/plan"}
 STREAMING = "/events"  # an SSE stream never ends: its status alone says nothing
 
 
@@ -46,7 +47,7 @@ def fuzz_operation(operation, mode: GenerationMode, agent: AgentProcess,  # noqa
         if case.path in NETWORK_ROUTES and status in NETWORK_CODES:
             figures["network_5xx"] += 1
             return
-        if case.path == "/execute" and status == 503 and NO_LLM in response.text:
+        if case.path in LLM_ROUTES and status == 503 and NO_LLM in response.text:
             figures["no_llm_503"] += 1
             return
         problems.append(f"{case.method} {case.formatted_path} {mode.value} -> {status}: "
@@ -78,7 +79,7 @@ def test_no_input_gets_a_server_error(tmp_path: Path) -> None:
         agent.stop()
     print(f"\nschemathesis: {len(operations)} operations, {figures['requests']} requests, "
           f"{figures['5xx']} 5xx ({figures['network_5xx']} network 5xx on /p2p dial routes, "
-          f"{figures['no_llm_503']} no-LLM 503 on /execute), {len(problems)} failures")
+          f"{figures['no_llm_503']} no-LLM 503 on /execute and /plan), {len(problems)} failures")
     assert health is None, "the agent died under fuzzing"
     assert figures["requests"] >= len(operations)
     assert problems == [], "\n".join(problems[:20])

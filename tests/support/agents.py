@@ -90,7 +90,7 @@ def launch_agent(home: Path, config: dict[str, Any], *, env: dict[str, str] | No
                         home, path, proc, config, http.get("auth_token"))
 
 
-def start_agent(home: Path, config: dict[str, Any], *, wait: float = 20,
+def start_agent(home: Path, config: dict[str, Any], *, wait: float = 45,
                 env: dict[str, str] | None = None) -> AgentProcess:
     """Start an agent and return once every component has started (`/health` 200)."""
     agent = launch_agent(home, config, env=env)

@@ -114,13 +114,22 @@ def _walk(root: Path, path: str, root_fd: int, opened: list[tuple[str, int]],
             return Location(here, part, (*(n for n, _ in opened), part))
         if info is None:
             raise Missing(path)
-        opened.append((part, os.open(part, DIR_FLAGS, dir_fd=here)))
+        opened.append((part, _open_dir(here, part, path)))
     if not opened:
         return Location(root_fd, ".", ())
     name, fd = opened.pop()  # the path ended on a folder through `..`
     os.close(fd)
     return Location(opened[-1][1] if opened else root_fd, name,
                     (*(n for n, _ in opened), name))
+
+
+def _open_dir(dir_fd: int, name: str, path: str) -> int:
+    """Open folder `name`; one that went away or became a non-folder (a symlink swapped
+    in since it was looked at) is missing: it is never followed."""
+    try:
+        return os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+    except (FileNotFoundError, NotADirectoryError):
+        raise Missing(path) from None
 
 
 def _lstat(dir_fd: int, name: str) -> os.stat_result | None:
