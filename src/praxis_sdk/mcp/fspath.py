@@ -102,7 +102,10 @@ def _walk(root: Path, path: str, root_fd: int, opened: list[tuple[str, int]],
             links += 1
             if links > MAX_LINKS:
                 raise LinkLoop(path)
-            target = os.readlink(part, dir_fd=here)
+            try:
+                target = os.readlink(part, dir_fd=here)
+            except OSError as exc:  # removed or replaced since the lstat
+                raise Missing(path) from exc
             if os.path.isabs(target):
                 while opened:
                     os.close(opened.pop()[1])
@@ -114,7 +117,10 @@ def _walk(root: Path, path: str, root_fd: int, opened: list[tuple[str, int]],
             return Location(here, part, (*(n for n, _ in opened), part))
         if info is None:
             raise Missing(path)
-        opened.append((part, os.open(part, DIR_FLAGS, dir_fd=here)))
+        try:
+            opened.append((part, os.open(part, DIR_FLAGS, dir_fd=here)))
+        except FileNotFoundError as exc:  # removed since the lstat
+            raise Missing(path) from exc
     if not opened:
         return Location(root_fd, ".", ())
     name, fd = opened.pop()  # the path ended on a folder through `..`
