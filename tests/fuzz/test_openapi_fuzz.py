@@ -21,7 +21,7 @@ from schemathesis import GenerationMode
 
 from tests.support.agents import AgentProcess, agent_config, start_agent
 
-EXAMPLES = 20
+EXAMPLES = 30
 BUDGET_S = 80.0
 NETWORK_ROUTES = {"/p2p/connect", "/p2p/tool"}
 NETWORK_CODES = {502, 503, 504}

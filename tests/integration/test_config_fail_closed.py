@@ -99,3 +99,17 @@ def test_open_api_on_a_public_address_warns_at_start_and_in_health(
 def test_loopback_without_token_has_no_warning(spawn_agent: Callable[..., AgentProcess]) -> None:
     agent = spawn_agent("closed")
     assert httpx.get(f"{agent.url}/health", timeout=10).json()["warnings"] == []
+
+
+def test_contract_with_a_reserved_parameter_stops_the_start(tmp_path: Path) -> None:
+    tool = {"name": "preloader", "engine": "sandbox",
+            "params": [{"name": "ld_preload", "type": "string"}],
+            "engineSpec": {"command": ["sh", "-c", "true"]}}
+    path = tmp_path / "agent.yaml"
+    path.write_text(yaml.safe_dump(agent_config(tmp_path, "reserved", agent={"tools": [tool]})))
+    out = cli("run", "-c", str(path), cwd=tmp_path, env=clean_env())
+    assert out.returncode != 0
+    lines = error_lines(out)
+    assert len(lines) == 1, out.stderr
+    assert "agent.tools[0]" in lines[0]
+    assert "parameter 'ld_preload' is reserved" in lines[0] and "LD_PRELOAD" in lines[0]

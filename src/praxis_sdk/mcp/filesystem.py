@@ -103,6 +103,8 @@ class Sandbox:
         except NotADirectoryError:
             raise FsError(f"{field} {path!r}: a folder on the way is not a folder "
                           "(or was replaced by a link)") from None
+        except OSError as exc:
+            raise FsError(f"{field} {path!r}: {exc.strerror or exc}") from None
 
     def resolve(self, path: str, *, field: str = "path") -> Path:
         """Where `path` leads beneath the root (links followed), as a path under `root`."""

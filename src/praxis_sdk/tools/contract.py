@@ -170,12 +170,12 @@ class ToolContract(BaseModel):
         spec = self.engine_spec
         own = {*spec.env, *spec.env_passthrough}
         for param in self.params:
+            if reserved_env_name(param.name):
+                raise ValueError(
+                    f"parameter {param.name!r} is reserved: it would set {param.name.upper()}, "
+                    "which the loader, shell or interpreter reads; rename it"
+                )
             for var in dict.fromkeys((param.name, param.name.upper())):
-                if reserved_env_name(var):
-                    raise ValueError(
-                        f"parameter {param.name!r} is reserved: its environment variable "
-                        f"{var} is read by the loader, shell or interpreter; rename it"
-                    )
                 if var in own:
                     raise ValueError(
                         f"parameter {param.name!r} clashes with the environment variable "
@@ -241,8 +241,9 @@ class ToolContract(BaseModel):
 def _format_errors(origin: str, exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors():
-        where = ".".join(str(part) for part in err["loc"]) or "(contract)"
-        problems.append(f"{origin}: {where}: {err['msg']}")
+        message = err["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in err["loc"])
+        problems.append(f"{origin}: {where}: {message}" if where else f"{origin}: {message}")
     return problems
 
 

@@ -8,7 +8,8 @@ import asyncio
 import contextlib
 import os
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,19 @@ from praxis_sdk.mcp.filesystem import FsError, Sandbox
 from tests.integration.mcp.mcp_helpers import FsServer
 from tests.support.agents import AgentProcess
 
+FLIPPER = """
+import ctypes, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b, count = sys.argv[1].encode(), sys.argv[2].encode(), 0
+def done(*_):
+    print(count)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, done)
+while True:  # renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE)
+    if libc.renameat2(-100, a, -100, b, 2) != 0:
+        sys.exit("renameat2 failed")
+    count += 1
+"""
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
               "params": {"protocolVersion": "2025-06-18", "capabilities": {},
                          "clientInfo": {"name": "rebinding-probe", "version": "1"}}}
@@ -91,8 +105,9 @@ async def test_delete_file_on_a_symlink_removes_the_link(server: FsServer, root:
 
 
 def test_parent_swapped_for_a_symlink_never_escapes(tmp_path: Path) -> None:
-    """A thread flips `swap` between a real folder and a link to outside while reads and
-    writes go through it: each either stays inside or is refused; none escapes."""
+    """A thread keeps exchanging `swap` between a real folder and a link to outside
+    (renameat2 RENAME_EXCHANGE, the classic check-then-use attack) while reads and writes
+    go through it: each either stays inside or is refused; none escapes."""
     root, outside = tmp_path / "root", tmp_path / "outside"
     root.mkdir()
     outside.mkdir()
@@ -101,19 +116,12 @@ def test_parent_swapped_for_a_symlink_never_escapes(tmp_path: Path) -> None:
     real.mkdir()
     (real / "secret.txt").write_text("inside")
     box = Sandbox(root)
-    stop = threading.Event()
-
-    def flip() -> None:
-        swap, parked = root / "swap", root / "parked"
-        while not stop.is_set():
-            os.symlink(outside, parked)
-            os.rename(parked, swap)        # swap is now a link out of the root
-            os.unlink(swap)
-            os.rename(real, swap)          # ... and now the real folder
-            os.rename(swap, real)
-
-    flipper = threading.Thread(target=flip, daemon=True)
-    flipper.start()
+    swap, parked = root / "swap", root / "parked"
+    os.rename(real, swap)
+    os.symlink(outside, parked)
+    # Another process (no shared GIL) exchanges them as fast as it can.
+    flipper = subprocess.Popen([sys.executable, "-c", FLIPPER, str(swap), str(parked)],
+                               stdout=subprocess.PIPE, text=True)
     tries = escapes = 0
     deadline = time.monotonic() + 3
     try:
@@ -128,11 +136,12 @@ def test_parent_swapped_for_a_symlink_never_escapes(tmp_path: Path) -> None:
                 box.write_file("swap/planted.txt", "pwned")
             if (outside / "planted.txt").exists():
                 escapes += 1
+                (outside / "planted.txt").unlink()
     finally:
-        stop.set()
-        flipper.join(5)
+        flipper.terminate()
+        flips = int(flipper.communicate(timeout=10)[0] or 0)
     print(f"symlink-swap escapes tried: {tries * 2}, escaped: {escapes}")
-    assert tries > 100
+    assert tries > 100 and flips > 100, (tries, flips)
     assert escapes == 0
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
 

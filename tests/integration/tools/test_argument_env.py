@@ -65,7 +65,8 @@ async def test_argument_smuggled_past_the_schema_is_refused_at_run(
     execution = ExecutionConfig(allow_unsandboxed=True)
     engine = (SandboxEngine if engine_name == "sandbox" else LocalEngine)(execution, tmp_path)
     victim = parse_contract(contract([]), "c.yaml")
-    with pytest.raises(InvalidInput, match=f"argument {name!r} would set the reserved"):
+    refusal = f"argument {name!r} would set {name.upper()}, which is reserved"
+    with pytest.raises(InvalidInput, match=refusal):
         await engine.run(victim, {name: "/tmp/evil.so"}, timeout=10)
 
 

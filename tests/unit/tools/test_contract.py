@@ -67,7 +67,7 @@ def test_config_list_loads_and_folder_missing_is_empty(tmp_path: Path) -> None:
          "agent.tools[0]: params.0.required"),
         ({"name": "t", "params": [{"name": "x"}, {"name": "x"}]}, "declared twice"),
         ({"name": "t", "engineSpec": {"mounts": {"./s": "shared"}}},
-         "engineSpec.mounts: Value error, mount target for './s' must be an absolute path"),
+         "engineSpec.mounts: mount target for './s' must be an absolute path"),
         ({"name": "t", "engineSpec": {"timeout": -1}}, "engineSpec.timeout"),
         ("just a string", "agent.tools[0]: a tool contract must be a mapping"),
     ],

@@ -154,11 +154,11 @@ def tool_environment(
         if "\x00" in text:
             raise InvalidInput(f"tool {contract.name!r}: argument {name!r} contains a NUL byte",
                                details={"tool": contract.name, "argument": name})
-        for var in dict.fromkeys((name, name.upper())):
+        for var in dict.fromkeys((name.upper(), name)):
             if reserved_env_name(var) or var in own:
                 raise InvalidInput(
-                    f"tool {contract.name!r}: argument {name!r} would set the reserved "
-                    f"environment variable {var}",
+                    f"tool {contract.name!r}: argument {name!r} would set {var}, which is "
+                    "reserved or set by the contract itself",
                     details={"tool": contract.name, "argument": name},
                 )
             env[var] = text
