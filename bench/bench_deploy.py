@@ -19,25 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from praxis_sdk.localnet import Ports  # noqa: E402
-from tests.support.agents import free_port  # noqa: E402
-from tests.support.compose import Stack, copy_project, docker_env, run  # noqa: E402
-
-PORTS = ["PRAXIS_AGENT1_PORT", "PRAXIS_AGENT2_PORT", "PRAXIS_MCP_PORT",
-         "PRAXIS_AGENT1_P2P_PORT", "PRAXIS_AGENT2_P2P_PORT"]
+from tests.support.compose import Stack, docker_env, new_stack, run  # noqa: E402
+from tests.support.localnet import free_base  # noqa: E402
 
 
 def load() -> list[float]:
@@ -79,12 +72,10 @@ def container_memory(stack: Stack) -> dict[str, float]:
 
 def compose_figures(runs: int, cold: bool) -> dict[str, object]:
     env, _ = docker_env()
-    name = f"praxis-bench-{uuid.uuid4().hex[:8]}"
-    env.update({"PRAXIS_IMAGE_TAG": name, "PRAXIS_BIND": "127.0.0.1"})
-    env.update({var: str(free_port()) for var in PORTS})
     with tempfile.TemporaryDirectory() as tmp:
-        folder = copy_project(Path(tmp) / "praxis")
-        stack = Stack(folder, name, {**env, "PWD": str(folder)})
+        stack = new_stack(env, Path(tmp) / "praxis", prefix="praxis-bench")
+        stack.env.pop("PRAXIS_HEALTH_INTERVAL")  # the default 10 s unless a run sets it
+        name, folder = stack.name, stack.folder
         out: dict[str, object] = {}
         try:
             if cold:
@@ -113,15 +104,6 @@ def compose_figures(runs: int, cold: bool) -> dict[str, object]:
     return out
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -131,10 +113,7 @@ def rss_mib(pid: int) -> float:
 
 def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, float]]:
     """Seconds `praxis-agent up` reports to all healthy, and each process's RSS at rest."""
-    while True:
-        base = random.randrange(20000, 40000)
-        if all(port_free(p) for p in vars(Ports.from_base(base)).values()):
-            break
+    base = free_base()
     proc = subprocess.Popen([sys.executable, "-m", "praxis_sdk", "up", "--port-base",
                              str(base), "--dir", str(home)], stdout=subprocess.PIPE, text=True)
     memory: dict[str, float] = {}
