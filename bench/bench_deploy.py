@@ -11,7 +11,7 @@ Prints one JSON object.
 Runs in a copy of the repository files under a unique project name and image tag, and
 removes what it created. Needs the Docker daemon (DOCKER_HOST) and the Compose plugin.
 
-    .venv/bin/python bench/bench_deploy.py [--runs 3] [--no-cold]
+    .venv/bin/python bench/bench_deploy.py [--runs 3] [--no-cold] [--no-compose]
 """
 
 from __future__ import annotations
@@ -111,12 +111,19 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, float]]:
-    """Seconds `praxis-agent up` reports to all healthy, and each process's RSS at rest."""
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
+def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, object]]:
+    """Seconds `praxis-agent up` reports to all healthy; with `measure_memory`, each
+    process's CPU seconds used up to then and its RSS at rest."""
     base = free_base()
     proc = subprocess.Popen([sys.executable, "-m", "praxis_sdk", "up", "--port-base",
                              str(base), "--dir", str(home)], stdout=subprocess.PIPE, text=True)
-    memory: dict[str, float] = {}
+    memory: dict[str, object] = {}
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -126,10 +133,12 @@ def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, floa
         else:
             raise AssertionError("praxis-agent up did not report all healthy")
         if measure_memory:
-            time.sleep(10)  # at rest
             children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-            names = ["mcp-filesystem", "praxis-agent-1", "praxis-agent-2"]
-            memory = {name: rss_mib(int(pid)) for name, pid in zip(names, children, strict=True)}
+            pids = dict(zip(["mcp-filesystem", "praxis-agent-1", "praxis-agent-2"],
+                            map(int, children), strict=True))
+            memory["cpu_s_to_healthy"] = {name: cpu_s(pid) for name, pid in pids.items()}
+            time.sleep(10)  # at rest
+            memory["rss_mib_at_rest"] = {name: rss_mib(pid) for name, pid in pids.items()}
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
@@ -141,6 +150,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-cold", action="store_true", help="skip the --no-cache build")
+    parser.add_argument("--no-compose", action="store_true",
+                        help="only `praxis-agent up` (no Docker)")
     args = parser.parse_args()
     out: dict[str, object] = {"load_before": load()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,8 +162,9 @@ def main() -> None:
             memory = memory or mem
     out["praxis_agent_up_s"] = {"median": statistics.median(times), "runs": times,
                                 "target": 5.0, "load": load()}
-    out["praxis_agent_up_rss_mib_at_rest"] = memory
-    out.update(compose_figures(args.runs, cold=not args.no_cold))
+    out["praxis_agent_up_processes"] = memory
+    if not args.no_compose:
+        out.update(compose_figures(args.runs, cold=not args.no_cold))
     out["load_after"] = load()
     print(json.dumps(out, indent=2))
 
