@@ -11,7 +11,7 @@ Prints one JSON object.
 Runs in a copy of the repository files under a unique project name and image tag, and
 removes what it created. Needs the Docker daemon (DOCKER_HOST) and the Compose plugin.
 
-    .venv/bin/python bench/bench_deploy.py [--runs 3] [--no-cold]
+    .venv/bin/python bench/bench_deploy.py [--runs 3] [--no-cold] [--no-compose]
 """
 
 from __future__ import annotations
@@ -19,25 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from praxis_sdk.localnet import Ports  # noqa: E402
-from tests.support.agents import free_port  # noqa: E402
-from tests.support.compose import Stack, copy_project, docker_env, run  # noqa: E402
-
-PORTS = ["PRAXIS_AGENT1_PORT", "PRAXIS_AGENT2_PORT", "PRAXIS_MCP_PORT",
-         "PRAXIS_AGENT1_P2P_PORT", "PRAXIS_AGENT2_P2P_PORT"]
+from tests.support.compose import Stack, docker_env, new_stack, run  # noqa: E402
+from tests.support.localnet import free_base  # noqa: E402
 
 
 def load() -> list[float]:
@@ -79,12 +72,10 @@ def container_memory(stack: Stack) -> dict[str, float]:
 
 def compose_figures(runs: int, cold: bool) -> dict[str, object]:
     env, _ = docker_env()
-    name = f"praxis-bench-{uuid.uuid4().hex[:8]}"
-    env.update({"PRAXIS_IMAGE_TAG": name, "PRAXIS_BIND": "127.0.0.1"})
-    env.update({var: str(free_port()) for var in PORTS})
     with tempfile.TemporaryDirectory() as tmp:
-        folder = copy_project(Path(tmp) / "praxis")
-        stack = Stack(folder, name, {**env, "PWD": str(folder)})
+        stack = new_stack(env, Path(tmp) / "praxis", prefix="praxis-bench")
+        stack.env.pop("PRAXIS_HEALTH_INTERVAL")  # the default 10 s unless a run sets it
+        name, folder = stack.name, stack.folder
         out: dict[str, object] = {}
         try:
             if cold:
@@ -113,15 +104,6 @@ def compose_figures(runs: int, cold: bool) -> dict[str, object]:
     return out
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -129,15 +111,19 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, float]]:
-    """Seconds `praxis-agent up` reports to all healthy, and each process's RSS at rest."""
-    while True:
-        base = random.randrange(20000, 40000)
-        if all(port_free(p) for p in vars(Ports.from_base(base)).values()):
-            break
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
+def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, object]]:
+    """Seconds `praxis-agent up` reports to all healthy; with `measure_memory`, each
+    process's CPU seconds used up to then and its RSS at rest."""
+    base = free_base()
     proc = subprocess.Popen([sys.executable, "-m", "praxis_sdk", "up", "--port-base",
                              str(base), "--dir", str(home)], stdout=subprocess.PIPE, text=True)
-    memory: dict[str, float] = {}
+    memory: dict[str, object] = {}
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -147,10 +133,12 @@ def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, floa
         else:
             raise AssertionError("praxis-agent up did not report all healthy")
         if measure_memory:
-            time.sleep(10)  # at rest
             children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-            names = ["mcp-filesystem", "praxis-agent-1", "praxis-agent-2"]
-            memory = {name: rss_mib(int(pid)) for name, pid in zip(names, children, strict=True)}
+            pids = dict(zip(["mcp-filesystem", "praxis-agent-1", "praxis-agent-2"],
+                            map(int, children), strict=True))
+            memory["cpu_s_to_healthy"] = {name: cpu_s(pid) for name, pid in pids.items()}
+            time.sleep(10)  # at rest
+            memory["rss_mib_at_rest"] = {name: rss_mib(pid) for name, pid in pids.items()}
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
@@ -162,6 +150,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-cold", action="store_true", help="skip the --no-cache build")
+    parser.add_argument("--no-compose", action="store_true",
+                        help="only `praxis-agent up` (no Docker)")
     args = parser.parse_args()
     out: dict[str, object] = {"load_before": load()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,8 +162,9 @@ def main() -> None:
             memory = memory or mem
     out["praxis_agent_up_s"] = {"median": statistics.median(times), "runs": times,
                                 "target": 5.0, "load": load()}
-    out["praxis_agent_up_rss_mib_at_rest"] = memory
-    out.update(compose_figures(args.runs, cold=not args.no_cold))
+    out["praxis_agent_up_processes"] = memory
+    if not args.no_compose:
+        out.update(compose_figures(args.runs, cold=not args.no_cold))
     out["load_after"] = load()
     print(json.dumps(out, indent=2))
 

@@ -8,22 +8,19 @@ ports and image tag; whatever happens, only what the cycle created is removed.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from praxis_sdk.demo import WORKFLOW
-from tests.support.agents import free_port
-from tests.support.compose import OVERRIDES, REPO, Stack, copy_project, docker_env, run
+from tests.support.compose import OVERRIDES, REPO, Stack, docker_env, new_stack, run, running
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.compose
 
-PORTS = ["PRAXIS_AGENT1_PORT", "PRAXIS_AGENT2_PORT", "PRAXIS_MCP_PORT",
-         "PRAXIS_AGENT1_P2P_PORT", "PRAXIS_AGENT2_P2P_PORT"]
 AGENTS = ["praxis-agent-1", "praxis-agent-2"]
 
 
@@ -37,22 +34,8 @@ def docker() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def stack(docker: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    name = f"praxis-e2e-{uuid.uuid4().hex[:8]}"
-    env = {**docker, "PRAXIS_IMAGE_TAG": name, "PRAXIS_BIND": "127.0.0.1",
-           # Probe every 2 s instead of 10 s so that --wait returns soon after start.
-           "PRAXIS_HEALTH_INTERVAL": "2s"}
-    env.update({var: str(free_port()) for var in PORTS})
-    folder = copy_project(tmp_path_factory.mktemp("compose") / "praxis")
-    env["PWD"] = str(folder)
-    stack = Stack(folder, name, env)
-    try:
-        done = stack.compose("up", "-d", "--build", "--wait", "--wait-timeout", "600",
-                             timeout=1800)
-        assert done.returncode == 0, f"compose up:\n{done.stderr[-4000:]}\n{stack.diagnostics()}"
-        yield stack
-    finally:
-        stack.compose("down", "-v", "--rmi", "all", "--remove-orphans", timeout=300)
-    assert stack.leftovers() == [], "the cycle left containers, networks, volumes or images"
+    with running(new_stack(docker, tmp_path_factory.mktemp("compose") / "praxis")) as up:
+        yield up
 
 
 def compose_defaults(docker: dict[str, str], **env: str) -> Stack:
@@ -112,6 +95,24 @@ def test_compose_config_base_file_and_each_override(docker: dict[str, str]) -> N
         assert {"/var/run/docker.sock", str(REPO / "shared"), str(REPO / "tools")} <= targets
     assert "volumes" not in engines["mcp-filesystem"] or not any(
         "docker.sock" in v["source"] for v in engines["mcp-filesystem"]["volumes"])
+
+
+def test_engines_override_runs_tools_in_containers_on_the_host_daemon(
+        docker: dict[str, str], tmp_path: Path) -> None:
+    stack = new_stack(docker, tmp_path / "praxis", prefix="praxis-engines")
+    stack.env["DOCKER_SOCKET"] = docker["DOCKER_HOST"].removeprefix("unix://")
+    with running(stack, "docker-compose.yml", OVERRIDES[1]):
+        agent1 = stack.url("PRAXIS_AGENT1_PORT")
+        engines = httpx.get(f"{agent1}/health", timeout=5).json()["components"]["tools"][
+            "engines"]
+        assert engines["docker"]["available"], engines
+        reply = httpx.post(f"{agent1}/execute", timeout=180, json={"dsl": (
+            'CALL write_file@mcp-filesystem --path e.txt --content "one two three"\n'
+            "CALL word_counter --file_path e.txt AS counts")})
+        task = reply.json()
+        assert task["state"] == "completed", task
+        counted = task["result"]["steps"]["s2"]["result"]
+        assert (counted["engine"], counted["structured"]["words"]) == ("docker", 3)
 
 
 def test_all_three_services_are_healthy(stack: Stack) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import signal
 import socket
 import subprocess
@@ -13,26 +12,10 @@ import httpx
 import pytest
 
 from praxis_sdk.localnet import Ports
+from tests.support.localnet import free_base
 from tests.support.waiting import wait_until
 
 CLI = [sys.executable, "-m", "praxis_sdk"]
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_base() -> int:
-    """A base whose five derived ports are all free right now."""
-    while True:
-        base = random.randrange(20000, 40000)
-        if all(port_free(p) for p in vars(Ports.from_base(base)).values()):
-            return base
 
 
 def urls(base: int) -> list[str]:

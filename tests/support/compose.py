@@ -12,9 +12,14 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support.agents import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
@@ -23,6 +28,8 @@ PROJECT_FILES = ["docker-compose.yml", "docker-compose.dev.yml", "docker-compose
                  "Dockerfile", ".dockerignore", "docker-entrypoint.sh", "pyproject.toml",
                  "constraints.txt", "README.md", "src", "configs", "tools", "docker"]
 OVERRIDES = ["docker-compose.dev.yml", "docker-compose.engines.yml"]
+PORTS = ["PRAXIS_AGENT1_PORT", "PRAXIS_AGENT2_PORT", "PRAXIS_MCP_PORT",
+         "PRAXIS_AGENT1_P2P_PORT", "PRAXIS_AGENT2_P2P_PORT"]
 
 
 def run(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 600,
@@ -106,3 +113,29 @@ class Stack:
         done = run(["docker", "images", "-q", "--filter", f"reference=*:{tag}"], self.env,
                    self.folder, 60)
         return found + done.stdout.split()
+
+
+def new_stack(docker: dict[str, str], folder: Path, prefix: str = "praxis-e2e") -> Stack:
+    """A project in a copy of the repository at `folder`: unique name, image tag and ports,
+    published on 127.0.0.1, probed every 2 s (so that `--wait` returns soon after start)."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    copy_project(folder)
+    env = {**docker, "PRAXIS_IMAGE_TAG": name, "PRAXIS_BIND": "127.0.0.1",
+           "PRAXIS_HEALTH_INTERVAL": "2s", "PWD": str(folder)}
+    env.update({var: str(free_port()) for var in PORTS})
+    return Stack(folder, name, env)
+
+
+@contextmanager
+def running(stack: Stack, *files: str) -> Iterator[Stack]:
+    """`up -d --build --wait`, then whatever happens `down -v --rmi all`; afterwards nothing
+    of the project may be left."""
+    try:
+        done = stack.compose("up", "-d", "--build", "--wait", "--wait-timeout", "600",
+                             files=files, timeout=1800)
+        assert done.returncode == 0, f"compose up:\n{done.stderr[-4000:]}\n{stack.diagnostics()}"
+        yield stack
+    finally:
+        stack.compose("down", "-v", "--rmi", "all", "--remove-orphans", files=files,
+                      timeout=300)
+    assert stack.leftovers() == [], "the cycle left containers, networks, volumes or images"
