@@ -18,6 +18,7 @@ from a2a.types.a2a_pb2 import (
 from tests.integration.a2a_agents.a2a_helpers import (
     card_of,
     data_message,
+    replayed_events,
     rpc,
     sdk_client,
     send,
@@ -93,6 +94,14 @@ async def test_stream_event_sequence_and_resubscribe(spawn_agent: Spawn) -> None
         assert kinds.count("artifact") == 2
         assert "status:working" in kinds
         assert kinds.index("status:working") < kinds.index("artifact")
+    task_id = _task_id(event)
+    events = replayed_events(agent, "taskStatusUpdate,taskArtifactUpdate", lambda seen: any(
+        e["payload"].get("taskId") == task_id and e["payload"].get("state") == "completed"
+        for e in seen))
+    mine = [e for e in events if e["payload"].get("taskId") == task_id]
+    assert [e["payload"].get("state") for e in mine if e["type"] == "taskStatusUpdate"] == [
+        "submitted", "working", "completed"]
+    assert len([e for e in mine if e["type"] == "taskArtifactUpdate"]) == 2
 
     async with sdk_client(agent, streaming=False) as starter:
         [started] = await send(starter, text_message("CALL b_slow 1.5"), immediately=True)
@@ -216,6 +225,10 @@ def _request(text: str):  # noqa: ANN202
     from a2a.types.a2a_pb2 import SendMessageRequest
 
     return SendMessageRequest(message=text_message(text))
+
+
+def _task_id(event) -> str:  # noqa: ANN001
+    return event.status_update.task_id if event.HasField("status_update") else event.task.id
 
 
 def _kind(event) -> str:  # noqa: ANN001
