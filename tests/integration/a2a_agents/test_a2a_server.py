@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 import httpx
+from a2a.client import ClientConfig, ClientFactory
 from a2a.compat.v0_3 import types as v03
 from a2a.types.a2a_pb2 import (
     CancelTaskRequest,
@@ -14,6 +15,7 @@ from a2a.types.a2a_pb2 import (
     SubscribeToTaskRequest,
     TaskState,
 )
+from a2a.utils.constants import TransportProtocol
 
 from tests.integration.a2a_agents.a2a_helpers import (
     card_of,
@@ -82,6 +84,18 @@ async def test_send_blocking_and_not_get_list_with_both_protocol_versions(
     async with sdk_client(agent) as client:
         page = await client.list_tasks(ListTasksRequest(page_size=2))
         assert len(page.tasks) == 2 and page.total_size >= 4 and page.next_page_token
+
+
+async def test_the_http_json_binding_answers_the_sdk_rest_client(spawn_agent: Spawn) -> None:
+    agent = spawn(spawn_agent)
+    card = await card_of(agent)
+    config = ClientConfig(supported_protocol_bindings=[TransportProtocol.HTTP_JSON.value],
+                          streaming=False)
+    async with ClientFactory(config).create(card) as client:
+        [reply] = await send(client, text_message("CALL echo over-rest"))
+        assert reply.task.status.state == DONE
+        again = await client.get_task(GetTaskRequest(id=reply.task.id))
+        assert again.artifacts[0].parts[0].text == "over-rest"
 
 
 async def test_stream_event_sequence_and_resubscribe(spawn_agent: Spawn) -> None:
