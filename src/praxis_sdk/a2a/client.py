@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from a2a.client import ClientConfig, ClientFactory, minimal_agent_card
+from a2a.client import A2ACardResolver, ClientConfig, ClientFactory, minimal_agent_card
 from a2a.client.client import Client as SDKClient
 from a2a.client.errors import A2AClientError
 from a2a.helpers.proto_helpers import new_text_part
@@ -152,14 +152,15 @@ class Delegator:
             http = httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(timeout,
                                                                             connect=5.0))
             try:
-                factory = ClientFactory(ClientConfig(httpx_client=http, streaming=True))
-                client = await factory.create_from_url(url)
+                card = await A2ACardResolver(http, url).get_agent_card()
+                client = ClientFactory(ClientConfig(httpx_client=http, streaming=True)
+                                       ).create(card)
             except Exception as exc:  # unreachable or no A2A here: try libp2p
                 failure = exc
                 await http.aclose()
             else:
                 try:
-                    yield client, "http", client._card.capabilities.streaming  # type: ignore[attr-defined]
+                    yield client, "http", card.capabilities.streaming
                 finally:
                     await http.aclose()
                 return

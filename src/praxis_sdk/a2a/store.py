@@ -44,7 +44,7 @@ class PraxisTaskStore(TaskStore):
         copy = Task()
         copy.CopyFrom(task)
         state = task.status.state
-        if state in FINAL:
+        if state in AWAITED:  # final or waiting for the caller: written now, not kept live
             self._live.pop(task.id, None)
             self._remember(task.id, copy)
         else:
@@ -54,7 +54,7 @@ class PraxisTaskStore(TaskStore):
             self._live[task.id] = (copy, before[1])  # same state: progress stays in memory
             return
         row = to_row(task, created_at=before[1] if before else None)  # kept if stored
-        if state not in FINAL:
+        if state not in AWAITED:
             self._live[task.id] = (copy, row.created_at)
         if before is None or state in AWAITED:
             await self.store.put_task(row)
@@ -69,7 +69,7 @@ class PraxisTaskStore(TaskStore):
         if found is False:
             row = await self.store.find_task(task_id)
             found = None if row is None else from_row(row)
-            if found is None or found.status.state in FINAL:
+            if found is None or found.status.state in AWAITED:
                 self._remember(task_id, found)
         if found is None:
             return None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -74,3 +75,19 @@ def rpc(agent: AgentProcess, method: str, params: Any = None, *, version: str | 
     if raw is not None:
         return httpx.post(f"{agent.url}{path}", content=raw, headers=headers, timeout=30)
     return httpx.post(f"{agent.url}{path}", json=body, headers=headers, timeout=30)
+
+
+def replayed_events(agent: AgentProcess, types: str,
+                    until: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
+    """Bus events from the start (`Last-Event-ID: 0`) until `until(events)` holds."""
+    events: list[dict[str, Any]] = []
+    with httpx.stream("GET", f"{agent.url}/events", params={"types": types},
+                      headers={**agent.headers(), "Last-Event-ID": "0"}, timeout=10) as reply:
+        for line in reply.iter_lines():
+            if line.startswith("data:"):
+                frame = json.loads(line[5:])
+                if "payload" in frame:
+                    events.append(frame)
+                    if until(events):
+                        return events
+    raise AssertionError(f"the event stream ended before the events came: {events}")

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 import httpx
+from a2a.client import ClientConfig, ClientFactory
 from a2a.compat.v0_3 import types as v03
 from a2a.types.a2a_pb2 import (
     CancelTaskRequest,
@@ -14,10 +15,12 @@ from a2a.types.a2a_pb2 import (
     SubscribeToTaskRequest,
     TaskState,
 )
+from a2a.utils.constants import TransportProtocol
 
 from tests.integration.a2a_agents.a2a_helpers import (
     card_of,
     data_message,
+    replayed_events,
     rpc,
     sdk_client,
     send,
@@ -83,6 +86,18 @@ async def test_send_blocking_and_not_get_list_with_both_protocol_versions(
         assert len(page.tasks) == 2 and page.total_size >= 4 and page.next_page_token
 
 
+async def test_the_http_json_binding_answers_the_sdk_rest_client(spawn_agent: Spawn) -> None:
+    agent = spawn(spawn_agent)
+    card = await card_of(agent)
+    config = ClientConfig(supported_protocol_bindings=[TransportProtocol.HTTP_JSON.value],
+                          streaming=False)
+    async with ClientFactory(config).create(card) as client:
+        [reply] = await send(client, text_message("CALL echo over-rest"))
+        assert reply.task.status.state == DONE
+        again = await client.get_task(GetTaskRequest(id=reply.task.id))
+        assert again.artifacts[0].parts[0].text == "over-rest"
+
+
 async def test_stream_event_sequence_and_resubscribe(spawn_agent: Spawn) -> None:
     agent = spawn(spawn_agent)
     async with sdk_client(agent) as client:
@@ -93,6 +108,14 @@ async def test_stream_event_sequence_and_resubscribe(spawn_agent: Spawn) -> None
         assert kinds.count("artifact") == 2
         assert "status:working" in kinds
         assert kinds.index("status:working") < kinds.index("artifact")
+    task_id = _task_id(event)
+    events = replayed_events(agent, "taskStatusUpdate,taskArtifactUpdate", lambda seen: any(
+        e["payload"].get("taskId") == task_id and e["payload"].get("state") == "completed"
+        for e in seen))
+    mine = [e for e in events if e["payload"].get("taskId") == task_id]
+    assert [e["payload"].get("state") for e in mine if e["type"] == "taskStatusUpdate"] == [
+        "submitted", "working", "completed"]
+    assert len([e for e in mine if e["type"] == "taskArtifactUpdate"]) == 2
 
     async with sdk_client(agent, streaming=False) as starter:
         [started] = await send(starter, text_message("CALL b_slow 1.5"), immediately=True)
@@ -216,6 +239,10 @@ def _request(text: str):  # noqa: ANN202
     from a2a.types.a2a_pb2 import SendMessageRequest
 
     return SendMessageRequest(message=text_message(text))
+
+
+def _task_id(event) -> str:  # noqa: ANN001
+    return event.status_update.task_id if event.HasField("status_update") else event.task.id
 
 
 def _kind(event) -> str:  # noqa: ANN001
