@@ -135,6 +135,9 @@ class BadPeer:
         if self.alive:
             self.proc.kill()
         self.proc.wait(timeout=5)
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def read_line(proc: subprocess.Popen[bytes], timeout: float,
@@ -146,8 +149,7 @@ def read_line(proc: subprocess.Popen[bytes], timeout: float,
     if not line:
         proc.kill()
         _, err = proc.communicate(timeout=5)
-        if log_path is not None:
-            err = log_path.read_bytes()
+        err = log_path.read_bytes() if log_path is not None else err or b""
         raise AssertionError(f"node did not start within {timeout}s: {err.decode()[-3000:]}")
     return json.loads(line)
 

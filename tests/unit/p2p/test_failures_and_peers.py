@@ -49,14 +49,16 @@ def test_supervised_tasks_fail_alone_and_are_counted() -> None:
         raise ExceptionGroup("g", [Unavailable("peer reset")])
 
     async def good() -> None:
-        await trio.sleep(0.01)
+        await trio.sleep(0)
         finished.append("good")
 
     async def main() -> None:
         async with supervisor.open():
             supervisor.spawn("card exchange", "PEER", bad)
             supervisor.spawn("ping", "OTHER", good)
-            await trio.sleep(0.05)
+            with trio.fail_after(5):
+                while not (finished and supervisor.failures):
+                    await trio.sleep(0.001)
 
     trio.run(main)
     assert finished == ["good"]
