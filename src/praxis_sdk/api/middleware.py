@@ -41,6 +41,25 @@ class _TooLarge(Exception):
     pass
 
 
+class _StreamLimit:
+    """A `receive` that counts a streamed request body and stops it past `limit` bytes."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive = receive
+        self.limit = limit
+        self.seen = 0
+        self.over = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.over = True
+                raise _TooLarge
+        return message
+
+
 class GateMiddleware:
     """Counts and times HTTP requests by route template (never the raw path); with a
     token, every route but OPEN_PATHS needs `Bearer <token>`; bodies over `max_body`
@@ -67,9 +86,15 @@ class GateMiddleware:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 0
+        limit: _StreamLimit | None = None
 
         async def recording_send(message: Message) -> None:
             nonlocal status
+            if limit is not None and limit.over:  # whatever the app says, the body was too big
+                if message["type"] == "http.response.start":
+                    status = 413
+                    await self._too_large(send)
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
@@ -80,15 +105,18 @@ class GateMiddleware:
                                  "bearer token", [(b"www-authenticate", b"Bearer")])
                 return
             length = _header(scope, b"content-length")
-            if length is None or not length.isdigit():  # chunked: count while it streams
-                receive = self._limited(receive)
+            if length is None or not length.isdigit():
+                if _header(scope, b"transfer-encoding") is not None:  # count as it streams
+                    limit = _StreamLimit(receive, self.max_body)
+                    receive = limit.receive
             elif int(length) > self.max_body:
                 await self._too_large(recording_send)
                 return
             await self.app(scope, receive, recording_send)
         except _TooLarge:
             if not status:
-                await self._too_large(recording_send)
+                status = 413
+                await self._too_large(send)
         finally:
             self._record(scope, status or 500, time.perf_counter() - started)
 
@@ -105,20 +133,6 @@ class GateMiddleware:
                     given = unquote_to_bytes(part[6:].replace(b"+", b" "))
                     return hmac.compare_digest(given, self.token)
         return False
-
-    def _limited(self, receive: Receive) -> Receive:
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise _TooLarge
-            return message
-
-        return limited_receive
 
     async def _too_large(self, send: Send) -> None:
         await send_error(send, 413, "too_large", f"request body over {self.max_body} bytes")

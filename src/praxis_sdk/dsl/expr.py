@@ -76,7 +76,8 @@ def parse_condition(text: str, *, line: int = 1, column: int = 1) -> Expr:
 
 
 @lru_cache(maxsize=1024)
-def _parse_cached(text: str, line: int = 1, column: int = 1) -> Expr:
+def _parse_cached(text: str) -> Expr:
+    line, column = 1, 1  # positions within `text`; parse_condition moves them
     if not text.strip() or text.lstrip().startswith("#"):
         raise DSLSyntaxError([problem(line, column, "", ["a condition"],
                                       "expected a condition")])

@@ -67,6 +67,7 @@ class Lexed:
     conditions: dict[int, str] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)
     steps: int = 0  # CALL statements so far
+    stopped: bool = False  # at the step limit: the rest of the script was not read
 
 
 def lex(text: str, max_steps: int = DEFAULT_MAX_STEPS) -> Lexed:
@@ -83,6 +84,7 @@ def lex(text: str, max_steps: int = DEFAULT_MAX_STEPS) -> Lexed:
             out.problems.append(problem(number, column, "CALL", [], (
                 f"the script has more than {max_steps} CALL statements (the limit); "
                 "split it into smaller workflows")))
+            out.stopped = True
             break
     return out
 

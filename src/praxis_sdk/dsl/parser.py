@@ -86,6 +86,8 @@ def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
                                       f"is {max_bytes} bytes")])
     lexed = lex(text, max_steps)
     problems = lexed.problems
+    if lexed.stopped:  # the blocks of the unread rest would only look unclosed
+        raise DSLSyntaxError(problems)
     too_deep = _too_deep(lexed.tokens)
     if too_deep is not None:  # before lark: its tree walks recurse once per level
         raise DSLSyntaxError([*problems, too_deep])

@@ -23,7 +23,12 @@ from praxis_sdk.dsl.parser import parse
 from praxis_sdk.errors import PraxisError
 from praxis_sdk.runner.conditions import condition_names, names_by_argument, names_in
 from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
-from praxis_sdk.runner.validate import ArgumentChecker, Specs, problems, tool_problems
+from praxis_sdk.runner.validate import (
+    ArgumentChecker,
+    Specs,
+    reference_problems,
+    tool_problems,
+)
 from praxis_sdk.tools.spec import ToolSpec
 
 REST_OF_LINE_TOOLS = frozenset({"write_file"})
@@ -77,8 +82,8 @@ def _check(body: list[Statement], lookup: Lookup, rest_of_line_tools: frozenset[
     compiler = _Compiler(Specs(lookup), rest_of_line_tools)
     compiler.statements(body, [], ())
     plan = Plan(steps=compiler.steps, source="dsl")
-    found = compiler.problems + problems(plan, compiler.specs.get, compiler.checker,
-                                         refs=compiler.refs, acyclic=True, check_tools=False)
+    # the compiler checked each step's tool and arguments; its ids and order are sound
+    found = compiler.problems + reference_problems(plan, compiler.refs)
     return plan, found
 
 

@@ -62,12 +62,12 @@ class ArgumentChecker:
         self._simple: dict[int, tuple[dict[str, Any], set[str], bool] | None] = {}
         self._passed: set[tuple[Any, ...]] = set()
 
-    def problems(self, spec: ToolSpec, arguments: dict[str, Any], has_refs: bool = True,
+    def problems(self, spec: ToolSpec, arguments: dict[str, Any],
                  deferred: set[str] | None = None) -> list[str]:
         """One readable line per problem; reference-valued arguments (`deferred`, found
         here unless given) count as present."""
         if deferred is None:
-            deferred = {k for k, v in arguments.items() if names_in(v)} if has_refs else set()
+            deferred = {k for k, v in arguments.items() if names_in(v)}
         # the fast path depends only on names and value types: remember what passed
         signature = (id(spec.input_schema),
                      tuple((k, k in deferred or type(v)) for k, v in arguments.items()))
@@ -145,20 +145,13 @@ def _simple_shape(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str], boo
     return types, set(schema.get("required") or []), not extra
 
 
-def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None, *,
-             refs: dict[str, set[str]] | None = None, acyclic: bool = False,
-             check_tools: bool = True) -> list[dict[str, Any]]:
-    """Every problem of `plan`, in step order; empty when it may run.
-
-    `refs` (the result names each step's arguments use), `acyclic` (every step depends
-    only on earlier ones) and `check_tools=False` (each step's `tool_problems` are known)
-    let a caller that knows them skip that work.
-    """
+def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None
+             ) -> list[dict[str, Any]]:
+    """Every problem of `plan`, in step order; empty when it may run."""
     specs, checker = Specs(lookup), checker or ArgumentChecker()
     found: list[dict[str, Any]] = []
     ids = {s.id for s in plan.steps}
-    if refs is None:
-        refs = {s.id: names_in(s.arguments) for s in plan.steps}
+    refs = {s.id: names_in(s.arguments) for s in plan.steps}
     seen: set[str] = set()
     for step in plan.steps:
         if step.id in seen:
@@ -166,15 +159,15 @@ def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None,
         seen.add(step.id)
         found.extend(_problem(step, f"step {step.id!r} depends on unknown step {dep!r}")
                      for dep in step.depends_on if dep not in ids)
-        if check_tools and step.tool is not None:
+        if step.tool is not None:
             found.extend(tool_problems(step, specs.get(step.tool, step.provider), checker,
                                        None if refs[step.id] else set()))
-    cycle = [] if acyclic else find_cycle(plan)
+    cycle = find_cycle(plan)
     if cycle:
         found.append({"step": cycle[0], "steps": cycle,
                       "message": "the steps form a cycle: " + " -> ".join(cycle + cycle[:1])})
     else:
-        found.extend(_reference_problems(plan, refs))
+        found.extend(reference_problems(plan, refs))
     return found
 
 
@@ -235,7 +228,8 @@ def find_cycle(plan: Plan) -> list[str]:
     return cycle[first:] + cycle[:first]
 
 
-def _reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, Any]]:
+def reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, Any]]:
+    """`$names` (in arguments, `refs`, and conditions) that no earlier step defines."""
     producers: dict[str, list[str]] = {}
     for step in plan.steps:
         if step.output:
@@ -243,6 +237,8 @@ def _reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str,
     by_id = {s.id: s for s in plan.steps}
     found = []
     for step in plan.steps:
+        if not refs[step.id] and step.condition is None:
+            continue
         names, bad = _names(step, refs[step.id])
         if bad is not None:
             found.append(bad)

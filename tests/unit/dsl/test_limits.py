@@ -81,9 +81,11 @@ def test_long_scripts_stop_at_the_step_limit(calls: int, limit: int) -> None:
         assert error.problems[-1]["line"] <= 4 * (limit // 2 + 1) + 1
 
 
-def test_step_limit_default_is_enforced_by_parse() -> None:
-    with pytest.raises(DSLSyntaxError, match="more than 3 CALL"):
-        parse("CALL a\n" * 4, max_steps=3)
+def test_step_limit_is_the_only_problem_of_a_long_block() -> None:
+    with pytest.raises(DSLSyntaxError) as info:
+        parse("PARALLEL\n" + "CALL a\n" * 4 + "END\n", max_steps=3)
+    assert [(p["line"], p["column"]) for p in info.value.problems] == [(5, 1)]
+    assert "more than 3 CALL" in info.value.problems[0]["message"]
 
 
 def condition(depth: int) -> st.SearchStrategy[str]:
