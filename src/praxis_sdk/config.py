@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from contextvars import ContextVar
@@ -27,6 +26,7 @@ from pydantic_settings import (
 )
 
 from praxis_sdk.errors import ConfigError
+from praxis_sdk.hosts import is_loopback, trusted_hosts
 
 EMPTY_TOKEN = "auth_token is empty; unset it to run without auth"
 
@@ -46,31 +46,6 @@ class AgentConfig(Section):
     tools: list[dict[str, Any]] = Field(default_factory=list, description="Inline contracts")
     tools_dir: str | None = "./tools"
     external_mcp_endpoints: list[str | dict[str, Any]] = Field(default_factory=list)
-
-
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a bind address only accepts connections from this machine."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def trusted_hosts(bind: str, configured: list[str] | None) -> list[str]:
-    """The Host names an MCP endpoint on `bind` accepts (DNS-rebinding check).
-
-    Configured names win; unset means the loopback names on a loopback bind, else any
-    (`*`), since the names a public address is reached by are not known here.
-    """
-    if configured is not None:
-        return configured
-    return list(LOOPBACK_NAMES) if is_loopback(bind) else ["*"]
 
 
 class HTTPConfig(Section):

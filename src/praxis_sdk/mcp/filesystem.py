@@ -32,7 +32,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from praxis_sdk.config import LOOPBACK_NAMES, trusted_hosts
+from praxis_sdk.hosts import LOOPBACK_NAMES, trusted_hosts
 from praxis_sdk.mcp.fspath import Escape, LinkLoop, Location, Missing, locate, relative_parts
 from praxis_sdk.mcp.server import security_settings
 
