@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -101,9 +102,7 @@ def test_plain_language_is_planned_first_then_run_and_answered(page: Page, agent
                                                                llm: ScriptedLLM) -> None:
     llm.reset()
     llm.script(plan(PLAN), plan(PLAN), ANSWER)  # /plan, then /execute's plan and answer
-    page.add_init_script(f"sessionStorage.setItem('praxis.token', {json.dumps(TOKEN)})")
-    page.goto(f"{agent.url}/ui/#workflows")
-    expect(page.locator("#stream-status")).to_have_attribute("data-state", "open")
+    open_with_token(page, agent, "workflows")
     box = page.locator("#plain-box")
     expect(box).to_be_visible()  # the node has an LLM: POST /plan accepts requests
     expect(page.locator("#plain-run")).to_be_disabled()
@@ -129,3 +128,36 @@ def test_plain_language_is_planned_first_then_run_and_answered(page: Page, agent
     expect(page.locator("#step-detail")).to_contain_text('"text": "hihi"')
     shot(page, "plain-answered")
     assert len(llm.requests) == 3 and "hihi" in llm.requests[2].prompt
+
+    again = "CALL describe --text ho --times 3 AS d"  # the model plans otherwise this time
+    llm.script(plan(again), "The text three times is hohoho.")
+    page.click("#plain-run")
+    expect(page.locator("#dsl")).to_have_value(again)  # the editor shows what runs
+    expect(page.locator("#plain-answer .answer")).to_have_text("The text three times is hohoho.")
+    expect(page.locator("#plan-graph g.step[data-status=completed]")).to_have_count(1)
+    steps.first.click()
+    expect(page.locator("#step-detail")).to_contain_text('"text": "hohoho"')
+
+
+def test_a_plan_the_model_cannot_repair_is_shown_and_nothing_runs(page: Page, agent: AgentProcess,
+                                                                  llm: ScriptedLLM) -> None:
+    llm.reset()
+    llm.script(plan("CALL no_such_tool --x 1"), plan("CALL no_such_tool --x 2"))
+    open_with_token(page, agent, "workflows")
+    page.fill("#plain-request", "use a tool that is not there")
+    page.click("#plain-plan")
+    error = page.locator("#plain-answer .error-box")
+    expect(error).to_contain_text("plan_failed")
+    expect(error).to_contain_text("unknown tool 'no_such_tool'")
+    expect(page.locator("#plain-note")).to_have_text("no plan: nothing has run")
+    expect(page.locator("#plain-run")).to_be_disabled()
+    expect(page.locator("#dsl")).not_to_have_value(re.compile("no_such_tool"))
+    shot(page, "plain-plan-refused")
+    assert len(llm.requests) == 2  # the plan and its one repair; no answer asked for
+
+
+def open_with_token(page: Page, agent: AgentProcess, view: str) -> None:
+    """Open `view` with the token already kept in the tab (as after the prompt)."""
+    page.add_init_script(f"sessionStorage.setItem('praxis.token', {json.dumps(TOKEN)})")
+    page.goto(f"{agent.url}/ui/#{view}")
+    expect(page.locator("#stream-status")).to_have_attribute("data-state", "open")

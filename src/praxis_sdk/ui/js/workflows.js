@@ -219,7 +219,8 @@ async function plan() {
     fill(note, "The plan is in the editor (nothing has run). Run request runs it and asks "
       + "the model for the answer; Run runs the script as edited, without one.");
   } catch (error) {
-    fill(note, errorBlock(error));
+    fill(note, "no plan: nothing has run");
+    fill($("plain-answer"), errorBlock(error));
     if (error.status === 404 || error.status === 503) $("plain-box").hidden = !(await llmAvailable());
   } finally {
     plainButtons();
@@ -235,7 +236,8 @@ async function runRequest() {
   try {
     task = await api("/execute?wait=false", { method: "POST", body: { request: planned.request } });
   } catch (error) {
-    fill($("plain-note"), errorBlock(error));
+    fill($("plain-note"), "the request was not accepted");
+    fill($("plain-answer"), errorBlock(error));
     return;
   }
   asking = { id: task.id };
@@ -253,7 +255,7 @@ async function follow() {
   try {
     task = await api(`/tasks/${encodeURIComponent(mine.id)}`);
   } catch (error) {
-    fill($("plain-note"), errorBlock(error));
+    fill($("plain-answer"), errorBlock(error));
     return;
   }
   if (asking !== mine) return;
