@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -232,17 +233,47 @@ def test_health_shows_components_engines_and_live_figures(page: Page, a: AgentPr
     shot(page, "health")
 
 
+def test_an_a2a_task_shows_in_tasks_with_its_artifacts(page: Page, a: AgentProcess) -> None:
+    message = {"role": "user", "kind": "message", "messageId": uuid.uuid4().hex,
+               "parts": [{"kind": "text", "text": "CALL describe --text a2a --times 2"}]}
+    reply = httpx.post(f"{a.url}/a2a/v1", json={"jsonrpc": "2.0", "id": 1,
+                                                 "method": "message/send",
+                                                 "params": {"message": message}}, timeout=60)
+    assert reply.status_code == 200 and "error" not in reply.json(), reply.text
+    task_id = reply.json()["result"]["id"]
+
+    open_view(page, a, "tasks")
+    page.select_option("#task-kind", "a2a")
+    row = page.locator(f"#task-list tbody tr[data-task='{task_id}']")
+    expect(row).to_contain_text("a2a")
+    expect(row).to_contain_text("completed")
+    row.click()
+    detail = page.locator("#task-detail")
+    expect(detail.locator("h3")).to_contain_text("a2a task")
+    expect(detail).to_contain_text("CALL describe --text a2a --times 2")
+    artifact = detail.locator(".artifact")
+    expect(artifact).to_have_count(1)
+    expect(artifact).to_contain_text("a2aa2a")
+    shot(page, "tasks-a2a")
+
+
 def test_network_shows_the_peer_then_shows_it_gone(page: Page,
                                                    agents: tuple[AgentProcess, AgentProcess]
                                                    ) -> None:
     a, b = agents
+    open_view(page, b, "network")  # B did not look for A: A dialled in
+    expect(page.locator("#network-graph g.peer[data-name=agent-a]")).to_contain_text(
+        "found by inbound")
     open_view(page, a, "network")
     peer = page.locator("#network-graph g.peer[data-name=agent-b]")
     expect(peer).to_have_attribute("data-state", "connected")
     expect(page.locator("#network-graph .latency")).to_contain_text("ms")
+    expect(peer).to_contain_text("found by bootstrap")  # A dialled B from its config
     peer.click()
     card = page.locator("#peer-card")
     expect(card).to_contain_text("agent-b")
+    expect(card).to_contain_text("Found by")
+    expect(card).to_contain_text("bootstrap")
     expect(card.locator(".peer-tools")).to_contain_text("b_echo")
     expect(card.locator(".peer-tools")).to_contain_text("b_slow")
     shot(page, "network-connected")

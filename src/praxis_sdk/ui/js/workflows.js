@@ -10,12 +10,17 @@ import { resultBlock } from "./tools.js";
 
 const EXAMPLE = "# One statement per line; see the README's DSL section.\n";
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
+const TASK_ENDED = new Set(["completed", "failed", "canceled", "rejected"]);
 
 let edit = null;
 let checked = { text: null, ok: false };
 let run = null; // the RunView of the run on screen
 let picked = null;
 let poller = null;
+let ran = null; // the script of the run on screen: checking it again keeps the run drawn
+let planned = null; // {request, dsl} of the last plan from POST /plan
+let asking = null; // {id, run} of the plain-language request being run
+let follower = null;
 
 const $ = (id) => document.getElementById(id);
 
@@ -57,7 +62,7 @@ async function validate(text) {
     status.textContent = steps ? `✓ ${steps} step${steps === 1 ? "" : "s"}, ready to run`
       : "no steps yet: CALL tool --arg value";
   }
-  if (reply.ok && !running()) {
+  if (reply.ok && !running() && !(run && text === ran)) {
     run = null;
     $("run-status").textContent = "preview";
     drawPlan($("plan-graph"), reply.nodes.map((n) => ({
@@ -86,13 +91,16 @@ function running() {
 }
 
 function updateButtons() {
-  $("run-start").disabled = running() || !checked.ok || checked.text !== edit.text();
+  $("run-start").disabled = running() || asking !== null || !checked.ok
+    || checked.text !== edit.text();
   $("run-cancel").disabled = !running();
+  plainButtons();
 }
 
 async function start() {
   const dsl = edit.text();
   const id = uid();
+  ran = dsl;
   run = { id, status: "pending", nodes: [], edges: [] };
   picked = null;
   updateButtons();
@@ -177,14 +185,12 @@ async function cancel() {
 // ---------------------------------------------------------------- plain language
 
 /**
- * Whether the node can plan plain language: its health says so (an `llm` component), or
- * `POST /plan` with an empty request is refused as empty (400) rather than as impossible
- * (503: no LLM configured; 404: a node without `/plan`). The probe never reaches a model.
+ * Whether the node can plan plain language: `POST /plan` with an empty request is refused
+ * as empty (400) when a planner is configured, and as impossible without one (503: no
+ * LLM; 404: a node without `/plan`). The probe never reaches a model.
  */
 async function llmAvailable() {
   try {
-    const llm = (await api("/health")).components?.llm;
-    if (llm) return !["disabled", "unhealthy"].includes(llm.status);
     await api("/plan", { method: "POST", body: { request: "" } });
     return true;
   } catch (error) {
@@ -192,25 +198,112 @@ async function llmAvailable() {
   }
 }
 
+function plainButtons() {
+  $("plain-plan").disabled = asking !== null;
+  $("plain-run").disabled = asking !== null || running() || !planned
+    || planned.request !== $("plain-request").value.trim();
+}
+
 async function plan() {
   const request = $("plain-request").value.trim();
-  if (!request) return;
+  if (!request || asking) return;
   const note = $("plain-note");
+  planned = null;
   $("plain-plan").disabled = true;
+  fill($("plain-answer"));
   fill(note, "planning…");
   try {
     const reply = await api("/plan", { method: "POST", body: { request } });
-    const dsl = reply.dsl ?? reply.plan?.dsl ?? (typeof reply.plan === "string" ? reply.plan : null);
-    if (!dsl) throw Object.assign(new Error("the planner gave no DSL script"), { code: "plan" });
-    edit.setText(dsl);
-    fill(note, "The plan is in the editor: check it, then press Run.");
+    planned = { request, dsl: reply.dsl };
+    edit.setText(reply.dsl);
+    fill(note, "The plan is in the editor (nothing has run). Run request runs it and asks "
+      + "the model for the answer; Run runs the script as edited, without one.");
   } catch (error) {
-    fill(note, errorBlock(error));
+    fill(note, "no plan: nothing has run");
+    fill($("plain-answer"), errorBlock(error));
     if (error.status === 404 || error.status === 503) $("plain-box").hidden = !(await llmAvailable());
   } finally {
-    $("plain-plan").disabled = false;
+    plainButtons();
   }
 }
+
+/** Run the planned request as a task of kind "request" and follow it to its answer. */
+async function runRequest() {
+  if (!planned || asking || running()) return;
+  fill($("plain-answer"));
+  fill($("plain-note"), "running the request…");
+  let task;
+  try {
+    task = await api("/execute?wait=false", { method: "POST", body: { request: planned.request } });
+  } catch (error) {
+    fill($("plain-note"), "the request was not accepted");
+    fill($("plain-answer"), errorBlock(error));
+    return;
+  }
+  asking = { id: task.id };
+  plainButtons();
+  clearInterval(follower);
+  follower = setInterval(follow, 1500); // in case the event stream dropped something
+  follow();
+}
+
+/** Show the request's run in the graph and, once it has ended, its answer. */
+async function follow() {
+  if (!asking) return;
+  const mine = asking;
+  let task;
+  try {
+    task = await api(`/tasks/${encodeURIComponent(mine.id)}`);
+  } catch (error) {
+    fill($("plain-answer"), errorBlock(error));
+    return;
+  }
+  if (asking !== mine) return;
+  const runId = task.meta?.run_id;
+  if (runId && mine.run !== runId) {
+    mine.run = runId;
+    await adopt(runId);
+  }
+  if (!TASK_ENDED.has(task.state)) return;
+  asking = null;
+  clearInterval(follower);
+  await sync();
+  const answer = task.result?.answer;
+  fill($("plain-note"), `request ${task.state}`);
+  fill($("plain-answer"), answer ? h("p", { className: "answer" }, answer) : null,
+    task.error ? errorBlock(task.error) : null);
+  plainButtons();
+}
+
+/** Draw the run the request started, with the script it runs in the editor. */
+async function adopt(runId) {
+  run = { id: runId, status: "pending", nodes: [], edges: [] };
+  picked = null;
+  fill($("step-detail"));
+  let view;
+  try {
+    view = await api(`/workflows/${encodeURIComponent(runId)}`);
+    const script = view.task_id ? (await api(`/tasks/${encodeURIComponent(view.task_id)}`)).input?.dsl : null;
+    if (script) {
+      ran = script;
+      if (edit.text() !== script) edit.setText(script);
+    }
+  } catch (error) {
+    fill($("step-detail"), errorBlock(error));
+    return;
+  }
+  render(view);
+  clearInterval(poller);
+  poller = setInterval(sync, 2000);
+}
+
+function onRequestProgress(payload) {
+  if (!asking || payload.taskId !== asking.id) return;
+  if (payload.message) fill($("plain-note"), `${payload.stage}: ${payload.message}`);
+  followSoon();
+}
+
+const followSoon = debounce(follow, 100);
 
 // ---------------------------------------------------------------- view
 
@@ -229,7 +322,11 @@ export function mount() {
   });
   $("run-cancel").addEventListener("click", cancel);
   $("plain-plan").addEventListener("click", plan);
+  $("plain-run").addEventListener("click", runRequest);
   $("plain-request").addEventListener("keydown", (event) => event.key === "Enter" && plan());
+  $("plain-request").addEventListener("input", plainButtons);
+  events.on("requestProgress", onRequestProgress);
+  events.on("taskStatusUpdate", (payload) => asking && payload.taskId === asking.id && followSoon());
   events.on("nodeStatusUpdate", onNodeStatus);
   events.onGap(() => running() && syncSoon());
   for (const type of ["workflowComplete", "workflowError"]) {
