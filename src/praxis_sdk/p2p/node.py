@@ -14,7 +14,7 @@ from typing import Any
 
 import multiaddr
 import trio
-from libp2p import create_yamux_muxer_option, new_host
+from libp2p import new_host
 from libp2p.abc import INotifee
 from libp2p.crypto.keys import KeyPair
 from libp2p.crypto.x25519 import create_new_key_pair as new_x25519_pair
@@ -26,7 +26,7 @@ from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 
 from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
-from praxis_sdk.p2p import protocols, wire
+from praxis_sdk.p2p import fastpath, protocols, wire
 from praxis_sdk.p2p.bridge import TrioBridge
 from praxis_sdk.p2p.discovery import expand_addresses
 from praxis_sdk.p2p.mdns import MdnsDiscovery
@@ -81,7 +81,7 @@ class P2PNode:
         self.host = new_host(
             key_pair=self.key_pair,
             sec_opt={NOISE_ID: noise},  # Noise only: plaintext, SECIO and TLS are refused
-            muxer_opt=create_yamux_muxer_option(),  # yamux first, mplex accepted
+            muxer_opt=fastpath.muxer_options(),  # yamux (coalescing writes) first, mplex accepted
             listen_addrs=listen,
             announce_addrs=announce,
         )
