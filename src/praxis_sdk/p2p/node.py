@@ -26,7 +26,7 @@ from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 
 from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, Unavailable
-from praxis_sdk.p2p import fastpath, protocols, wire
+from praxis_sdk.p2p import fastpath, pipeline, protocols, wire
 from praxis_sdk.p2p.bridge import TrioBridge
 from praxis_sdk.p2p.discovery import expand_addresses
 from praxis_sdk.p2p.mdns import MdnsDiscovery
@@ -69,6 +69,7 @@ class P2PNode:
         self._card_waits: dict[str, trio.Event] = {}
         self._exchanging: dict[str, trio.Event] = {}
         self._ping_streams: dict[str, Any] = {}
+        self.pipelines: pipeline.Pipelines
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -89,6 +90,8 @@ class P2PNode:
             self.host.set_stream_handler(protocols.CARD, protocols.card_handler(self))
             self.host.set_stream_handler(protocols.TOOL, protocols.tool_handler(self))
             self.host.set_stream_handler(protocols.A2A, protocols.a2a_handler(self))
+            self.pipelines = pipeline.Pipelines(self, bridge.nursery)  # p2p-speed hook
+            self.host.set_stream_handler(wire.TOOL_PIPELINED, pipeline.tool_handler(self))
             self.host.get_network().register_notifee(_Notifee(self))
             self.listen_addrs = [str(a) for a in self.host.get_transport_addrs()]
             bridge.nursery.start_soon(self._ping_loop)
@@ -245,6 +248,11 @@ class P2PNode:
         if not self.is_connected(peer_id):
             raise Unavailable(f"peer {peer_id} is not connected")
         started = time.perf_counter()
+        # p2p-speed hook: one pipelined stream per peer when its card announces it
+        response = await self.pipelines.call(peer_id, _parse_id(peer_id), request, timeout)
+        if response is not None:
+            self.metrics.call_latency.observe(time.perf_counter() - started)
+            return response
         data = wire.encode_line(request, self.max_bytes)
         with trio.move_on_after(timeout):
             try:
