@@ -24,34 +24,48 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from praxis_sdk.errors import Unavailable  # noqa: E402
 from praxis_sdk.p2p.bridge import Mailbox, TrioBridge  # noqa: E402
 
 
 class GuestBridge(TrioBridge):
-    """`TrioBridge` with trio as a guest of the asyncio loop instead of in a thread."""
+    """`TrioBridge` with trio run as a guest of the running asyncio loop, in its thread.
+
+    Both loops share one thread, so a call never waits for the GIL held by the other
+    loop (the cost that dominates the thread bridge once the asyncio side is busy);
+    trio's I/O wait runs in a helper thread that only wakes the loop. Trio code here
+    must not block: it holds up the agent's HTTP API as well.
+    """
 
     @property
     def running(self) -> bool:
         return self._to_trio is not None
 
-    async def start(self, main: Any, timeout: float) -> None:
+    async def start(self, main: Callable[[TrioBridge], Awaitable[None]], timeout: float) -> None:
         loop = self._loop = asyncio.get_running_loop()
-        self._to_asyncio = Mailbox(loop.call_soon)  # trio runs on this very thread
+        self._to_asyncio = Mailbox(loop.call_soon)  # trio posts from this very thread
         self._ready, self._done = loop.create_future(), loop.create_future()
         trio.lowlevel.start_guest_run(
             self._main, main, run_sync_soon_threadsafe=loop.call_soon_threadsafe,
             run_sync_soon_not_threadsafe=loop.call_soon, done_callback=self._guest_done,
             host_uses_signal_set_wakeup_fd=True)
-        await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        except TimeoutError as exc:
+            await self.stop(timeout)
+            raise Unavailable(f"P2P node did not start within {timeout:.1f}s") from exc
 
-    def _guest_done(self, outcome: Any) -> None:
-        self._to_trio, self._nursery = None, None
+    def _guest_done(self, outcome: Any) -> None:  # asyncio, once trio has finished
+        mailbox, self._to_trio, self._nursery = self._to_trio, None, None
+        if mailbox is not None:
+            mailbox.close()
         self._finish(getattr(outcome, "error", None))
 
 
