@@ -56,6 +56,8 @@ def echo_tool(name: str) -> dict[str, Any]:
 
 def start_pair(home: Path, p2p: dict[str, Any], src: Path | None = None
                ) -> tuple[AgentProcess, AgentProcess]:
+    # the default liveness settings: the tests' 0.5 s pings mark a peer gone under load
+    p2p = {"ping_interval": 10.0, "ping_misses": 3, "request_timeout": 30.0, **p2p}
     env = dict(ENV)
     if src is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(src), ENV["PYTHONPATH"]])
