@@ -14,7 +14,10 @@ keep-alive client on A's HTTP API, interleaved in one run:
 - `--baseline-src DIR`: a second pair of agents runs the `praxis_sdk` in DIR (for
   example `git archive <rev> src | tar -x -C DIR`); every figure is then taken for
   both pairs, one right after the other;
-- `--profile DIR`: py-spy flame graphs (SVG) of both agents during a serial run.
+- `--profile DIR`: py-spy samples (raw, collapsed stacks) of both agents during a
+  serial run;
+- `--syscalls`: system calls per remote call in A and in B (`strace -c` during a serial
+  run): a figure that does not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -150,6 +153,31 @@ def profiled(a: AgentProcess, b: AgentProcess, client: httpx.Client, calls: int,
     return {name: str(out / f"{name}.txt") for name in spies}
 
 
+def syscalls(a: AgentProcess, b: AgentProcess, client: httpx.Client, calls: int,
+             ) -> dict[str, dict[str, float]]:
+    """System calls per call in each agent (all threads), by name, busiest first."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tracers = {name: subprocess.Popen(
+            ["strace", "-c", "-f", "-p", str(agent.proc.pid), "-o", f"{tmp}/{name}"],
+            stderr=subprocess.DEVNULL) for name, agent in (("agent_a", a), ("agent_b", b))}
+        time.sleep(1.5)  # strace attaches to every thread
+        for _ in range(calls):
+            client.post(REMOTE, json=BODY)
+        for tracer in tracers.values():
+            tracer.send_signal(2)
+            tracer.wait(30)
+        for name in tracers:
+            counts = {}
+            for row in Path(f"{tmp}/{name}").read_text().splitlines():
+                cells = row.split()
+                if len(cells) >= 5 and cells[0][0].isdigit() and cells[-1] != "total":
+                    counts[cells[-1]] = round(int(cells[3]) / calls, 1)
+            busiest = dict(sorted(counts.items(), key=lambda item: -item[1])[:6])
+            out[name] = {"total": round(sum(counts.values()), 1), **busiest}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
@@ -157,6 +185,7 @@ def main() -> None:
     parser.add_argument("--inflight", type=int, default=64)
     parser.add_argument("--baseline-src", type=Path, default=None)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--syscalls", action="store_true")
     parser.add_argument("--p2p", default="{}", help="extra p2p config (JSON) for all agents")
     args = parser.parse_args()
     extra = json.loads(args.p2p)
@@ -176,6 +205,10 @@ def main() -> None:
                 report["serial"][name] = serial(clients[name], args.calls)
             for name, (a, _) in pairs.items():
                 report["inflight"][name] = throughput(a, args.inflight, args.seconds)
+            if args.syscalls and shutil.which("strace"):
+                report["syscalls_per_call"] = {
+                    name: syscalls(*pair, clients[name], min(args.calls, 200))
+                    for name, pair in pairs.items()}
             if args.profile:
                 a, b = pairs["now"]
                 report["profile"] = profiled(a, b, clients["now"], args.calls, args.profile)
