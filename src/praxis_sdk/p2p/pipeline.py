@@ -65,15 +65,16 @@ class Pipe:
 
     async def call(self, request: wire.ToolRequest, data: bytes) -> wire.ToolResponse:
         """Send `data` (the encoded request) and wait for the answer with its id."""
-        async with self._slots:
-            if request.id in self._calls:
-                raise InvalidInput(f"tool request id {request.id!r} is already in flight")
-            call = self._calls[request.id] = _Call()
-            try:
-                await self._send(data)
-                await call.done.wait()
-            finally:
-                self._calls.pop(request.id, None)
+        if request.id in self._calls:
+            raise InvalidInput(f"tool request id {request.id!r} is already in flight")
+        await take(self._slots)
+        call = self._calls[request.id] = _Call()
+        try:
+            await self._send(data)
+            await call.done.wait()
+        finally:
+            self._calls.pop(request.id, None)
+            self._slots.release()
         if call.error is not None:
             raise call.error
         assert call.response is not None
@@ -82,7 +83,8 @@ class Pipe:
     async def _send(self, data: bytes) -> None:
         # shielded: a caller's timeout must not leave half a line on the shared stream
         with trio.CancelScope(shield=True):
-            async with self._write_lock:
+            await take(self._write_lock)
+            try:
                 if not self.open:
                     raise Unavailable("the pipelined tool stream is closed")
                 with trio.move_on_after(self.io_timeout) as scope:
@@ -95,6 +97,8 @@ class Pipe:
                     self.fail(Timeout("writing on the tool stream stalled"))
                     raise Timeout(f"writing on {TOOL_PIPELINED} took over "
                                   f"{self.io_timeout:.1f}s")
+            finally:
+                self._write_lock.release()
         self.lines.metrics.message(TOOL_PIPELINED, "out", len(data))
 
     async def read_answers(self) -> None:
@@ -216,7 +220,7 @@ async def _serve(node: Node, lines: protocols.LineStream) -> None:
     slots, write_lock = trio.Semaphore(DEPTH), trio.Lock()
     async with trio.open_nursery() as nursery:
         while True:
-            await slots.acquire()  # full: stop reading, the peer's window fills up
+            await take(slots)  # full: stop reading, the peer's window fills up
             value = await lines.read_value(math.inf)  # an idle pipeline stays open
             if value is None:
                 break
@@ -233,11 +237,21 @@ async def _answer(node: Node, lines: protocols.LineStream, request: wire.ToolReq
         if scope.cancelled_caught:
             response = wire.response_from_error(request.id, Timeout(
                 f"tool {request.name} ran over {node.request_timeout:.1f}s"))
-        async with write_lock:
-            try:
-                await lines.write_value(response, node.io_timeout)
-            except TooLarge as exc:  # an answer over the line limit: its caller hears why
-                await lines.write_value(wire.response_from_error(request.id, exc),
-                                        node.io_timeout)
+        await take(write_lock)
+        try:
+            await lines.write_value(response, node.io_timeout)
+        except TooLarge as exc:  # an answer over the line limit: its caller hears why
+            await lines.write_value(wire.response_from_error(request.id, exc), node.io_timeout)
+        finally:
+            write_lock.release()
     finally:
         slots.release()
+
+
+async def take(sync: trio.Lock | trio.Semaphore) -> None:
+    """Acquire `sync`, without trio's scheduling turn when it is free (still fair: trio
+    hands a released lock or slot straight to its first waiter)."""
+    try:
+        sync.acquire_nowait()
+    except trio.WouldBlock:
+        await sync.acquire()
