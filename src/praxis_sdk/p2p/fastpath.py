@@ -1,4 +1,4 @@
-"""Fewer, larger writes on a libp2p connection: our one subclass of py-libp2p's yamux.
+"""Fewer, larger writes on a libp2p connection: our subclasses of py-libp2p's yamux.
 
 py-libp2p's `Yamux` sends every frame on its own: one Noise encryption and one socket
 send per 12-byte header or small data frame, and a window update after every read.
@@ -10,8 +10,13 @@ send per 12-byte header or small data frame, and a window update after every rea
   batch; a stream's held credit is sent at once when it reaches `CREDIT_FLUSH`, far
   below the peer's 256 KiB window, so the peer never waits for it.
 
+py-libp2p 0.8.1 builds `Yamux(...)` by name for `/yamux/1.0.0` (whatever class the
+muxer options name), so `install(network)` puts `CoalescingMuxerMultistream` in the
+swarm's upgrader: it lets the library negotiate and build the connection, then gives it
+`CoalescingYamux`'s write path before the connection starts.
+
 Written against libp2p==0.8.1 (pinned). `check_internals()` fails loudly when the
-library's internals this relies on have moved; the node then falls back to plain yamux.
+library's internals this relies on have moved; the node then keeps plain yamux.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ import struct
 from typing import Any
 
 import trio
+from libp2p.stream_muxer import muxer_multistream as _multistream
 from libp2p.stream_muxer.yamux import yamux as _yamux
+from libp2p.transport import upgrader as _upgrader
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +56,17 @@ class CoalescingYamux(_yamux.Yamux):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._start_coalescing()
+
+    @classmethod
+    def adopt(cls, conn: _yamux.Yamux) -> CoalescingYamux:
+        """Give a `Yamux` built by the library (not started yet) this write path."""
+        conn.__class__ = cls
+        assert isinstance(conn, CoalescingYamux)
+        conn._start_coalescing()
+        return conn
+
+    def _start_coalescing(self) -> None:
         self._batch = _Batch()
         self._flushing = False
         self._credit: dict[int, int] = {}
@@ -117,8 +135,21 @@ def _window_update(stream_id: int, increment: int) -> bytes:
     return _HEADER.pack(0, _yamux.TYPE_WINDOW_UPDATE, 0, stream_id, increment)
 
 
+class CoalescingMuxerMultistream(_multistream.MuxerMultistream):
+    """The upgrader's muxer negotiation, handing out `CoalescingYamux` connections."""
+
+    # Override of MuxerMultistream.new_conn(conn, peer_id) (0.8.1: negotiates the muxer,
+    # then builds `Yamux(conn, peer_id, ...)` by name). Same negotiation and connection;
+    # a yamux one gets our write path before anything is written on it.
+    async def new_conn(self, conn: Any, peer_id: Any) -> Any:
+        muxed = await super().new_conn(conn, peer_id)
+        if type(muxed) is _yamux.Yamux:
+            CoalescingYamux.adopt(muxed)
+        return muxed
+
+
 def check_internals() -> list[str]:
-    """What changed in py-libp2p since `CoalescingYamux` was written (empty: nothing)."""
+    """What changed in py-libp2p since this module was written (empty: nothing)."""
     problems = []
     version = importlib.metadata.version("libp2p")
     if version != LIBP2P_VERSION:
@@ -133,18 +164,24 @@ def check_internals() -> list[str]:
             problems.append(f"Yamux no longer uses {needle}")
     if _yamux.YAMUX_HEADER_FORMAT != "!BBHII" or _yamux.TYPE_WINDOW_UPDATE != 1:
         problems.append("the yamux frame header layout changed")
+    muxers = _multistream.MuxerMultistream
+    if list(inspect.signature(muxers.new_conn).parameters) != ["self", "conn", "peer_id"] \
+            or "Yamux(" not in inspect.getsource(muxers.new_conn):
+        problems.append("MuxerMultistream.new_conn no longer builds Yamux(conn, peer_id)")
+    if "self.muxer_multistream = MuxerMultistream(" not in inspect.getsource(
+            _upgrader.TransportUpgrader):
+        problems.append("TransportUpgrader no longer holds its MuxerMultistream")
     return problems
 
 
-def muxer_options() -> dict[Any, Any]:
-    """libp2p's muxer options with yamux replaced by `CoalescingYamux` (if still valid)."""
-    from libp2p import create_yamux_muxer_option
-
-    options = dict(create_yamux_muxer_option())
+def install(network: Any) -> bool:
+    """Make the swarm's new connections `CoalescingYamux` (False: internals moved)."""
     problems = check_internals()
     if problems:
         log.warning("plain yamux: py-libp2p internals moved (%s)", "; ".join(problems))
-        return options
-    key = next(k for k, v in options.items() if v is _yamux.Yamux)
-    options[key] = CoalescingYamux
-    return options
+        return False
+    upgrader = network.upgrader
+    current = upgrader.muxer_multistream
+    upgrader.muxer_multistream = CoalescingMuxerMultistream(
+        dict(current.transports), current.negotiate_timeout)
+    return True

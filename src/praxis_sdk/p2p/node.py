@@ -14,7 +14,7 @@ from typing import Any
 
 import multiaddr
 import trio
-from libp2p import new_host
+from libp2p import create_yamux_muxer_option, new_host
 from libp2p.abc import INotifee
 from libp2p.crypto.keys import KeyPair
 from libp2p.crypto.x25519 import create_new_key_pair as new_x25519_pair
@@ -82,10 +82,11 @@ class P2PNode:
         self.host = new_host(
             key_pair=self.key_pair,
             sec_opt={NOISE_ID: noise},  # Noise only: plaintext, SECIO and TLS are refused
-            muxer_opt=fastpath.muxer_options(),  # yamux (coalescing writes) first, mplex accepted
+            muxer_opt=create_yamux_muxer_option(),  # yamux first, mplex accepted
             listen_addrs=listen,
             announce_addrs=announce,
         )
+        fastpath.install(self.host.get_network())  # p2p-speed hook: coalesced yamux writes
         async with self.host.run(listen_addrs=listen):
             self.host.set_stream_handler(protocols.CARD, protocols.card_handler(self))
             self.host.set_stream_handler(protocols.TOOL, protocols.tool_handler(self))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 import trio
+from libp2p import create_yamux_muxer_option, new_host
 from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.peer.id import ID
 from libp2p.stream_muxer.yamux import yamux
@@ -17,8 +18,25 @@ HEADER = struct.Struct(yamux.YAMUX_HEADER_FORMAT)
 def test_py_libp2p_internals_are_what_fastpath_was_written_against() -> None:
     # If this fails, py-libp2p changed: re-read Yamux._write_frame before re-pinning.
     assert fastpath.check_internals() == []
-    assert fastpath.CoalescingYamux in fastpath.muxer_options().values()
-    assert yamux.Yamux not in fastpath.muxer_options().values()
+
+
+def test_install_puts_the_coalescing_muxer_in_a_hosts_upgrader() -> None:
+    pair = create_new_key_pair()
+    host = new_host(key_pair=pair, muxer_opt=create_yamux_muxer_option())
+    network = host.get_network()
+    protocols = list(network.upgrader.muxer_multistream.transports)
+    assert fastpath.install(network)
+    muxers = network.upgrader.muxer_multistream
+    assert isinstance(muxers, fastpath.CoalescingMuxerMultistream)
+    assert list(muxers.transports) == protocols
+
+
+def test_adopted_library_yamux_gets_the_coalescing_write_path() -> None:
+    peer = ID.from_pubkey(create_new_key_pair().public_key)
+    built = yamux.Yamux(Wire(), peer, is_initiator=True)  # type: ignore[arg-type]
+    adopted = fastpath.CoalescingYamux.adopt(built)
+    assert adopted is built and isinstance(built, fastpath.CoalescingYamux)
+    assert built._credit == {} and not built._flushing
 
 
 class Wire:
