@@ -139,12 +139,13 @@ class Pipelines:
         self.nursery = nursery
         self._pipes: dict[str, Pipe] = {}
         self._opening: dict[str, trio.Lock] = {}
-        self._refused: set[str] = set()
+        self._refused: set[tuple[str, int]] = set()  # (peer, card timestamp) that said "na"
 
     def speaks(self, peer_id: str) -> bool:
         record = self.node.peers.get(peer_id)
-        return (peer_id not in self._refused and record is not None
-                and record.card is not None and TOOL_PIPELINED in record.card.capabilities)
+        card = record.card if record is not None else None
+        return (card is not None and TOOL_PIPELINED in card.capabilities
+                and (peer_id, card.timestamp) not in self._refused)
 
     async def call(self, peer_id: str, pid: Any, request: wire.ToolRequest,
                    timeout: float) -> wire.ToolResponse | None:
@@ -176,7 +177,9 @@ class Pipelines:
                 if "does not speak" not in exc.message:
                     raise
                 log.info("peer %s refused %s: one stream per call", peer_id, TOOL_PIPELINED)
-                self._refused.add(peer_id)
+                record = self.node.peers.get(peer_id)  # a new card (restart) tries again
+                if record is not None and record.card is not None:
+                    self._refused.add((peer_id, record.card.timestamp))
                 return None
             lines = protocols.LineStream(stream, TOOL_PIPELINED, self.node.max_bytes,
                                          self.node.metrics)
