@@ -204,13 +204,15 @@ async def serve(node: protocols.Handlers, lines: protocols.LineStream) -> None:
     """Serve one pipelined stream (run by `protocols.handler`, which resets it on error).
 
     The first request must come within the I/O timeout (a peer opening the stream and
-    sending nothing is stalling); later, an idle stream stays open."""
+    sending nothing, or closing it at once, misbehaves); later, an idle stream stays open."""
     slots, write_lock = trio.Semaphore(DEPTH), trio.Lock()
     timeout = node.io_timeout
     async with trio.open_nursery() as nursery:
         while True:
             await take(slots)  # full: stop reading, the peer's window fills up
             value = await lines.read_value(timeout)
+            if value is None and timeout != math.inf:
+                raise InvalidInput(f"{TOOL_PIPELINED} stream closed before a request")
             if value is None:
                 break
             timeout = math.inf
