@@ -14,6 +14,7 @@ from typing import Any
 
 import multiaddr
 import trio
+from bad_peer import read_line  # run as a script: its own folder is on sys.path
 from libp2p import create_yamux_muxer_option, new_host
 from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.crypto.x25519 import create_new_key_pair as new_x25519_pair
@@ -21,16 +22,6 @@ from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 
 CARD, TOOL = "/praxis/card/1.0.0", "/praxis/tool/1.0.0"
-
-
-async def read_line(stream: Any) -> bytes:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = await stream.read(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 async def main(options: dict[str, Any]) -> None:
