@@ -1,11 +1,15 @@
 """P2P figures between node processes on this machine, printed as JSON.
 
     python bench/bench_p2p.py [--calls 300] [--inflight 32] [--no-mdns] [--profile]
+                              [--baseline-src DIR]
 
 - warm round trip: p50/p99 of a tool call that returns at once, on an open connection
-  between two node processes on loopback (target p50 <= 5 ms), measured inside node A
+  between two node processes on loopback (target p50 <= 1 ms), measured inside node A
   (P2PService.call_tool, no HTTP in the loop);
-- throughput: calls per second with 32 calls in flight (target >= 300/s);
+- throughput: calls per second with 32 calls in flight (target >= 2,000/s);
+- `--baseline-src DIR`: the same figures, right after, for two nodes running the
+  `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`);
+- `load`: the `uptime` load averages when each figure was taken;
 - bootstrap: HTTP-URL connect (GET /p2p/info, dial, Noise, yamux, card swap) until the
   cards are exchanged (target <= 1 s);
 - mdns: time from node B being ready to node A holding B's card, the two nodes in two
@@ -36,18 +40,19 @@ HELPER = ROOT / "tests" / "integration" / "p2p" / "node_helper.py"
 NETNS = ROOT / "tests" / "e2e" / "netns.py"
 
 
-def env() -> dict[str, str]:
+def env(src: Path | None = None) -> dict[str, str]:
     out = dict(os.environ)
-    out["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), out.get("PYTHONPATH")]))
+    out["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src or ROOT / "src"),
+                                                      out.get("PYTHONPATH")]))
     return out
 
 
-def start(name: str, keys: Path, prefix: list[str] | None = None,
+def start(name: str, keys: Path, prefix: list[str] | None = None, src: Path | None = None,
           **p2p: Any) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     options = {"name": name, "p2p": {"host": "127.0.0.1", "port": 0, "enable_mdns": False,
                                      "keystore_path": str(keys), **p2p}}
     proc = subprocess.Popen([*(prefix or []), sys.executable, str(HELPER), json.dumps(options)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env())
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env(src))
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line:
@@ -75,13 +80,14 @@ def profile_text(report: dict[str, str], lines: int = 18) -> dict[str, list[str]
     return out
 
 
-def loopback(calls: int, inflight: int, profile: bool) -> dict[str, Any]:
+def loopback(calls: int, inflight: int, profile: bool, src: Path | None = None
+             ) -> dict[str, Any]:
     keys = Path(tempfile.mkdtemp(prefix="praxis-bench-p2p-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        proc_a, a = start("bench-a", keys)
+        proc_a, a = start("bench-a", keys, src=src)
         procs.append(proc_a)
-        proc_b, b = start("bench-b", keys)
+        proc_b, b = start("bench-b", keys, src=src)
         procs.append(proc_b)
         with httpx.Client(timeout=120) as client:
             started = time.perf_counter()
@@ -92,10 +98,12 @@ def loopback(calls: int, inflight: int, profile: bool) -> dict[str, Any]:
             if profile:
                 for node in (a, b):
                     client.post(f"{node['http']}/cprofile", json={"start": True})
+            load = [round(x, 2) for x in os.getloadavg()]
             figures = client.post(f"{a['http']}/bench", json={
                 "peer_id": b["peer_id"], "n": calls, "inflight": inflight}).json()
             out: dict[str, Any] = {"bootstrap_url_to_cards_s": round(bootstrap_s, 3), **{
-                k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}}
+                k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()},
+                "load": load}
             if profile:
                 out["profile"] = {
                     name: profile_text(client.post(f"{node['http']}/cprofile",
@@ -147,11 +155,14 @@ def main() -> None:
     parser.add_argument("--inflight", type=int, default=32)
     parser.add_argument("--no-mdns", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--baseline-src", type=Path, default=None)
     args = parser.parse_args()
     report = loopback(args.calls, args.inflight, args.profile)
+    if args.baseline_src:
+        report["baseline"] = loopback(args.calls, args.inflight, False, args.baseline_src)
     if not args.no_mdns:
         report.update(mdns())
-    report["targets"] = {"p50_ms": 5, "throughput_per_s": 300, "bootstrap_url_to_cards_s": 1}
+    report["targets"] = {"p50_ms": 1, "throughput_per_s": 2000, "bootstrap_url_to_cards_s": 1}
     print(json.dumps(report, indent=2))
 
 

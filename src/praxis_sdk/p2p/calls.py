@@ -1,4 +1,5 @@
-"""Our calls to a peer (trio thread): one tool call or A2A request per stream.
+"""Our calls to a peer (trio thread): tool calls (pipelined when the peer speaks
+`/praxis/tool/2.0.0`, else one stream per call) and A2A requests (one stream each).
 
 Every failure, timeout or cancel resets the stream; a failure leaves as a `Timeout`
 or `Unavailable` naming the peer, and is logged and counted.
@@ -14,14 +15,16 @@ from praxis_sdk.errors import InvalidInput, Unavailable
 from praxis_sdk.p2p import protocols, wire
 from praxis_sdk.p2p.connections import Connections, parse_id
 from praxis_sdk.p2p.failures import Supervisor
+from praxis_sdk.p2p.pipeline import Pipelines
 
 OpenStream = Callable[[str, str], Awaitable[Any]]
 
 
 class Calls:
     def __init__(self, *, connections: Connections, supervisor: Supervisor,
-                 open_stream: OpenStream, max_bytes: int) -> None:
+                 pipelines: Pipelines, open_stream: OpenStream, max_bytes: int) -> None:
         self.connections = connections
+        self.pipelines = pipelines
         self.supervisor = supervisor
         self.metrics = supervisor.metrics
         self.open_stream = open_stream
@@ -29,22 +32,33 @@ class Calls:
 
     async def call_tool(self, peer_id: str, request: wire.ToolRequest,
                         timeout: float) -> wire.ToolResponse:
-        """One remote tool call on a new stream over the open connection."""
+        """One remote tool call: on the peer's pipelined stream when its card announces
+        `/praxis/tool/2.0.0`, else on a new `/praxis/tool/1.0.0` stream."""
         self._require_connected(peer_id)
         started = time.perf_counter()
         data = wire.encode_line(request, self.max_bytes)
         what = f"tool {request.name} on {peer_id}"
-        with self.supervisor.bounded(what, peer_id, timeout, protocols.TOOL):
-            stream, rest = await protocols.open_with_request(
-                self.connections.host.get_network(), parse_id(peer_id), protocols.TOOL, data,
-                timeout)
-            self.metrics.message(protocols.TOOL, "out", len(data))
-            lines = protocols.LineStream(stream, protocols.TOOL, self.max_bytes, self.metrics)
-            lines.prefill(rest)
-            async with lines:
-                response = await protocols.read_response(lines, request, timeout)
+        pipelined = self.pipelines.speaks(peer_id)
+        protocol = protocols.TOOL_PIPELINED if pipelined else protocols.TOOL
+        with self.supervisor.bounded(what, peer_id, timeout, protocol):
+            response = None
+            if pipelined:
+                response = await self.pipelines.call(peer_id, request, data, timeout)
+            if response is None:
+                response = await self._one_stream(peer_id, request, data, timeout)
             self.metrics.call_latency.observe(time.perf_counter() - started)
             return response
+
+    async def _one_stream(self, peer_id: str, request: wire.ToolRequest, data: bytes,
+                          timeout: float) -> wire.ToolResponse:
+        stream, rest = await protocols.open_with_request(
+            self.connections.host.get_network(), parse_id(peer_id), protocols.TOOL, data,
+            timeout)
+        self.metrics.message(protocols.TOOL, "out", len(data))
+        lines = protocols.LineStream(stream, protocols.TOOL, self.max_bytes, self.metrics)
+        lines.prefill(rest)
+        async with lines:
+            return await protocols.read_response(lines, request, timeout)
 
     async def send_a2a(self, peer_id: str, message: dict[str, Any],
                        timeout: float) -> dict[str, Any]:

@@ -13,19 +13,23 @@ from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 
 from praxis_sdk.errors import Unavailable
+from praxis_sdk.p2p import fastpath
 
 
 def build_host(key_pair: KeyPair, listen: list[multiaddr.Multiaddr],
                announce: list[str]) -> Any:
-    """A host speaking Noise only (plaintext, SECIO and TLS refused), yamux first."""
+    """A host speaking Noise only (plaintext, SECIO and TLS refused), yamux first, with
+    `fastpath`'s coalesced writes."""
     noise = NoiseTransport(key_pair, noise_privkey=new_x25519_pair().private_key)
-    return new_host(
+    host = new_host(
         key_pair=key_pair,
         sec_opt={NOISE_ID: noise},
         muxer_opt=create_yamux_muxer_option(),  # mplex is still accepted
         listen_addrs=listen,
         announce_addrs=[multiaddr.Multiaddr(a) for a in announce] or None,
     )
+    fastpath.install(host.get_network())  # coalesced yamux writes (p2p/fastpath.py)
+    return host
 
 
 def listen_addresses(config: Any) -> list[str]:

@@ -2,9 +2,9 @@
 
 Only `P2PService` (asyncio side) creates a node, and only through `TrioBridge`. The
 parts, one idea each: `Connections` (peer states), `Dialer`, `CardExchange`, `Calls`
-and `Liveness`; every background task runs in the node's `Supervisor`, so a failure
-ends that task only. `run` returns when asked to stop and raises when the host stops
-on its own (the service's watchdog then starts a new node).
+(with `Pipelines`) and `Liveness`; every background task runs in the node's
+`Supervisor`, so a failure ends that task only. `run` returns when asked to stop and
+raises when the host stops on its own (the service's watchdog then starts a new node).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from libp2p.crypto.keys import KeyPair
 from libp2p.peer.id import ID
 
 from praxis_sdk.errors import Unavailable
-from praxis_sdk.p2p import protocols, wire
+from praxis_sdk.p2p import pipeline, protocols, wire
 from praxis_sdk.p2p.bridge import TrioBridge
 from praxis_sdk.p2p.calls import Calls
 from praxis_sdk.p2p.cards import CardExchange
@@ -79,8 +79,12 @@ class P2PNode:
         self.dialer = Dialer(own_id=self.peer_id, connections=self.connections,
                              supervisor=self.supervisor,
                              exchange=self.cards.exchange, io_timeout=self.io_timeout)
+        pipelines = pipeline.Pipelines(peers=peers, connections=self.connections,
+                                       supervisor=self.supervisor, max_bytes=self.max_bytes,
+                                       io_timeout=self.io_timeout)
         self.calls = Calls(connections=self.connections, supervisor=self.supervisor,
-                           open_stream=self._open, max_bytes=self.max_bytes)
+                           pipelines=pipelines, open_stream=self._open,
+                           max_bytes=self.max_bytes)
         self.liveness = Liveness(connections=self.connections, supervisor=self.supervisor,
                                  interval=float(config.ping_interval),
                                  misses=int(config.ping_misses))
@@ -102,7 +106,8 @@ class P2PNode:
     async def _serve(self, bridge: TrioBridge) -> None:
         for protocol, serve in ((protocols.CARD, protocols.serve_card),
                                 (protocols.TOOL, protocols.serve_tool),
-                                (protocols.A2A, protocols.serve_a2a)):
+                                (protocols.A2A, protocols.serve_a2a),
+                                (protocols.TOOL_PIPELINED, pipeline.serve)):
             self.host.set_stream_handler(protocol, protocols.handler(self, protocol, serve))
         self.host.get_network().register_notifee(Notifee(self.connections))
         self.listen_addrs = [str(a) for a in self.host.get_transport_addrs()]

@@ -24,6 +24,7 @@ from praxis_sdk.p2p.wire import A2A as A2A
 from praxis_sdk.p2p.wire import CARD as CARD
 from praxis_sdk.p2p.wire import PROTOCOLS as PROTOCOLS
 from praxis_sdk.p2p.wire import TOOL as TOOL
+from praxis_sdk.p2p.wire import TOOL_PIPELINED as TOOL_PIPELINED
 from praxis_sdk.p2p.wire import jsonrpc_error as jsonrpc_error
 
 READ_CHUNK = 65536
@@ -193,12 +194,15 @@ async def serve_tool(node: Handlers, lines: LineStream) -> None:
     if value is None:
         raise InvalidInput("tool stream closed before a request")
     request = wire.parse(wire.ToolRequest, value, "tool request")
-    with trio.move_on_after(node.request_timeout) as scope:
-        response = await node.handle_tool(lines.peer_id, request)
-    if scope.cancelled_caught:
-        response = wire.response_from_error(
-            request.id, Timeout(f"tool {request.name} ran over {node.request_timeout:.1f}s"))
-    await lines.write_value(response, node.io_timeout)
+    await lines.write_value(await answer_tool(node, lines.peer_id, request), node.io_timeout)
+
+
+async def answer_tool(node: Handlers, peer_id: str, request: wire.ToolRequest) -> wire.ToolResponse:
+    """Our answer to one tool request; a tool running over the request timeout is an error."""
+    with trio.move_on_after(node.request_timeout):
+        return await node.handle_tool(peer_id, request)
+    return wire.response_from_error(
+        request.id, Timeout(f"tool {request.name} ran over {node.request_timeout:.1f}s"))
 
 
 async def open_with_request(

@@ -51,7 +51,9 @@ class NodeRunner:
 
     @property
     def running(self) -> bool:
-        return self.bridge is not None and self.bridge.running
+        """The node's thread is up and it listens (a restarted node's thread starts first)."""
+        return (self.bridge is not None and self.bridge.running
+                and self.node is not None and bool(self.node.listen_addrs))
 
     async def start(self) -> None:
         """Load the identity, start the trio thread and wait until the node listens."""

@@ -20,7 +20,8 @@ from praxis_sdk.tools.spec import ToolSpec
 CARD = "/praxis/card/1.0.0"
 TOOL = "/praxis/tool/1.0.0"
 A2A = "/praxis/a2a/1.0.0"
-PROTOCOLS = (CARD, TOOL, A2A)
+TOOL_PIPELINED = "/praxis/tool/2.0.0"  # many calls on one stream, matched by id (p2p/pipeline.py)
+PROTOCOLS = (CARD, TOOL, A2A, TOOL_PIPELINED)
 JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array")
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
@@ -232,7 +233,7 @@ def build_card(
     """Our card: exposed tools only (the caller filters), unix-seconds timestamp."""
     return Card(
         name=name, version=version, peerId=peer_id,
-        capabilities=capabilities or ["p2p", "tools", "dsl", "workflow", "mcp"],
+        capabilities=capabilities or ["p2p", "tools", "dsl", "workflow", "mcp", TOOL_PIPELINED],
         tools=[tool_to_card(spec) for spec in tools if spec.expose],
         timestamp=int(time.time()), endpoints=endpoints or None,
     )

@@ -4,7 +4,8 @@ Usage: python bad_peer.py. It listens on 127.0.0.1, prints `{"peer_id", "address
 then answers each command line with one JSON line:
   {"op": "serve", "protocol": P, "behaviour": B}  how to answer streams the node opens
   {"op": "dial", "target": "<multiaddr/p2p/id>"}  connect and send no card
-  {"op": "card", "target": ...}                   connect and swap cards properly
+  {"op": "card", "target": ..., "capabilities": [...]}
+                                                   connect and swap cards properly
   {"op": "hangup", "target": ...}                 close our connection to the node
   {"op": "open", "target": ..., "protocol": P, "behaviour": B}
                                                    open a stream and misbehave on it;
@@ -32,7 +33,9 @@ from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 
 CARD, TOOL, A2A = "/praxis/card/1.0.0", "/praxis/tool/1.0.0", "/praxis/a2a/1.0.0"
-HALF = {CARD: b'{"name":"bad-pe', TOOL: b'{"id":"1","name":"ec', A2A: b'{"jsonrpc":"2.0","id'}
+TOOL_V2 = "/praxis/tool/2.0.0"
+HALF = {CARD: b'{"name":"bad-pe', TOOL: b'{"id":"1","name":"ec', TOOL_V2: b'{"id":"1","na',
+        A2A: b'{"jsonrpc":"2.0","id'}
 GARBAGE = b"\x00\xff this is } not { json\n"
 HUGE = b'{"name":"' + b"a" * (2 * 1024 * 1024) + b'"}\n'
 WAIT = 8.0
@@ -45,10 +48,12 @@ class BadPeer:
         self.host = new_host(key_pair=pair, sec_opt={NOISE_ID: noise},
                              muxer_opt=create_yamux_muxer_option())
         self.peer_id = ID.from_pubkey(pair.public_key).to_base58()
-        self.serving = {CARD: "good", TOOL: "good", A2A: "good"}
+        self.serving = {CARD: "good", TOOL: "good", TOOL_V2: "good", A2A: "good"}
+        self.capabilities: list[str] = []
 
     def card(self) -> bytes:
         return json.dumps({"name": "bad-peer", "version": "1.0.0", "peerId": self.peer_id,
+                           "capabilities": self.capabilities,
                            "tools": [{"name": "bad_tool", "description": "x",
                                       "parameters": []}]}).encode() + b"\n"
 
@@ -74,7 +79,7 @@ class BadPeer:
             await read_line(stream)
         else:
             request = json.loads(await read_line(stream))
-            if protocol == TOOL:
+            if protocol != A2A:
                 answer = {"id": request["id"], "result": {"ok": True}}
             else:
                 answer = {"jsonrpc": "2.0", "id": request.get("id"), "result": {}}
@@ -96,6 +101,7 @@ class BadPeer:
         if op == "dial":
             return {"ok": True}
         if op == "card":
+            self.capabilities = options.get("capabilities", [])
             stream = await self.host.new_stream(info.peer_id, [CARD])
             await stream.write(self.card())
             return {"ok": True, "card": json.loads(await read_line(stream))}
@@ -160,7 +166,7 @@ async def read_line(stream: Any) -> bytes:
 async def main() -> None:
     peer = BadPeer()
     async with peer.host.run([multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")]):
-        for protocol in (CARD, TOOL, A2A):
+        for protocol in (CARD, TOOL, TOOL_V2, A2A):
             peer.host.set_stream_handler(protocol, peer.handler(protocol))
         addrs = [f"{a}/p2p/{peer.peer_id}" for a in peer.host.get_transport_addrs()]
         print(json.dumps({"peer_id": peer.peer_id, "addresses": addrs}), flush=True)

@@ -1,9 +1,10 @@
 """One bad peer must not stop P2P (issue 9).
 
 A raw libp2p peer (bad_peer.py) stalls, resets, sends garbage, a 2 MiB line, half a
-line, or dies, on the card, tool and a2a protocols, both when it opens the stream and
-when the node does. After each case the node under test logged the event, still swaps
-cards with a good peer, and answers the good peer's call within 1 s.
+line, or dies, on the card, tool (1.0.0 and the pipelined 2.0.0) and a2a protocols,
+both when it opens the stream and when the node does. After each case the node under
+test logged the event, still swaps cards with a good peer, and answers the good peer's
+call within 1 s.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.integration.p2p.conftest import BadPeer, Node
 from tests.support.waiting import wait_until
 
 CARD, TOOL, A2A = "/praxis/card/1.0.0", "/praxis/tool/1.0.0", "/praxis/a2a/1.0.0"
+TOOL_V2 = "/praxis/tool/2.0.0"
 BEHAVIOURS = ["stall", "reset", "garbage", "huge", "half", "die"]
 FAST = {"connection_timeout": 1.0, "request_timeout": 1.0, "ping_interval": 1.0}
 
@@ -78,7 +80,7 @@ def still_serving(victim: Node, good: Node) -> None:
 
 
 @pytest.mark.parametrize("behaviour", BEHAVIOURS)
-@pytest.mark.parametrize("protocol", [CARD, TOOL, A2A])
+@pytest.mark.parametrize("protocol", [CARD, TOOL, TOOL_V2, A2A])
 def test_peer_opens_a_stream_and_misbehaves(pair: tuple[Node, Node], bad_peers: list[BadPeer],
                                             protocol: str, behaviour: str) -> None:
     victim, good = pair
@@ -119,18 +121,20 @@ def test_peer_answers_our_card_request_badly(pair: tuple[Node, Node], bad_peers:
 
 
 @pytest.mark.parametrize("behaviour", BEHAVIOURS)
-@pytest.mark.parametrize("protocol", [TOOL, A2A])
+@pytest.mark.parametrize("protocol", [TOOL, TOOL_V2, A2A])
 def test_peer_answers_our_call_badly(pair: tuple[Node, Node], bad_peers: list[BadPeer],
                                      protocol: str, behaviour: str) -> None:
     victim, good = pair
     bad = bad_peer(bad_peers)
     bad.command(op="serve", protocol=protocol, behaviour="good")
-    assert bad.command(op="card", target=victim.multiaddr)["ok"]
-    wait_until(lambda: bad.peer_id in victim.get("/p2p/cards"), 5, "the bad peer's card")
+    capabilities = [TOOL_V2] if protocol == TOOL_V2 else []  # 2.0.0 only when announced
+    assert bad.command(op="card", target=victim.multiaddr, capabilities=capabilities)["ok"]
+    wait_until(lambda: victim.get("/p2p/cards").get(bad.peer_id, {}).get("capabilities")
+               == capabilities, 5, "the bad peer's card")
     bad.command(op="serve", protocol=protocol, behaviour=behaviour)
     mark = len(victim.log())
     started = time.monotonic()
-    if protocol == TOOL:
+    if protocol != A2A:
         reply = victim.client.post("/p2p/tool", json={
             "peer_id": bad.peer_id, "tool_name": "bad_tool", "arguments": {}, "timeout": 1})
     else:

@@ -75,3 +75,57 @@ async def test_start_failure_is_reported_not_hung() -> None:
     bridge = TrioBridge("test-bridge")
     with pytest.raises(Unavailable, match="address already in use"):
         await bridge.start(broken, timeout=5)
+
+
+async def test_calls_racing_stop_fail_cleanly_and_trio_survives() -> None:
+    """Calls posted while the node stops (its nursery closing, its mailbox going away)
+    end with Unavailable or their result; none hangs, and trio ends without an error."""
+    bridge = TrioBridge("test-bridge")
+    await bridge.start(serve_until_stopped, timeout=5)
+
+    async def short() -> str:
+        await trio.sleep(0.001)
+        return "ok"
+
+    async def one() -> str:
+        try:
+            return await bridge.call(short)
+        except Unavailable:
+            return "unavailable"
+
+    calls = [asyncio.ensure_future(one()) for _ in range(300)]
+    await asyncio.wait(calls, return_when=asyncio.FIRST_COMPLETED)  # one "ok", however busy
+    stopping = asyncio.ensure_future(bridge.stop(timeout=5))
+    calls += [asyncio.ensure_future(one()) for _ in range(300)]
+    outcomes = await asyncio.wait_for(asyncio.gather(*calls), 10)
+    await stopping
+    assert set(outcomes) <= {"ok", "unavailable"} and "ok" in outcomes
+    assert not bridge.running
+    assert bridge._done is not None and bridge._done.result() is None  # no TrioInternalError
+    assert await one() == "unavailable"
+
+
+async def test_trio_to_asyncio_errors_and_cancellation() -> None:
+    bridge = TrioBridge("test-bridge")
+    await bridge.start(serve_until_stopped, timeout=5)
+    cancelled = asyncio.Event()
+
+    async def fails() -> None:
+        raise InvalidInput("bad on asyncio")
+
+    async def forever() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.set()
+
+    async def in_trio() -> str:
+        with pytest.raises(InvalidInput, match="bad on asyncio"):
+            await bridge.to_asyncio(fails)
+        with trio.move_on_after(0.1):
+            await bridge.to_asyncio(forever)
+        return "done"
+
+    assert await bridge.call(in_trio) == "done"
+    await asyncio.wait_for(cancelled.wait(), 5)
+    await bridge.stop(timeout=5)

@@ -1,0 +1,93 @@
+"""Idle RSS of an agent with P2P off and on, and what P2P's share is made of. JSON out.
+
+    .venv/bin/python bench/bench_p2p_memory.py [--settle 3]
+
+- `idle_rss_mib`: VmRSS of an idle agent (no peers) a few seconds after every component
+  started, P2P off and on (target with P2P on: <= 100 MiB);
+- `import_mib`: RSS added by importing the P2P node, and by importing each heavy
+  package that libp2p 0.8.1 loads at `import libp2p`, each in a fresh interpreter that
+  has already imported the agent (so shared dependencies are not counted twice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.support.agents import agent_config, start_agent  # noqa: E402
+
+# what `import libp2p` pulls in, and whether a Praxis node uses it
+PACKAGES = {
+    "praxis_sdk.p2p.node": "the whole P2P node (libp2p and all it imports)",
+    "libp2p": "py-libp2p's package __init__ (every transport, protocol and service)",
+    "aioquic.quic.connection": "QUIC transport: unused",
+    "dns.resolver": "dnspython: needed only to dial /dns multiaddrs",
+    "requests": "HTTP client (AutoTLS, relay discovery): unused",
+    "zeroconf": "mDNS: used when p2p.enable_mdns",
+    "noise.connection": "Noise (with the cryptography package): used",
+    "Crypto.Cipher.AES": "pycryptodome (SECIO, PSK): unused",
+    "nacl.public": "PyNaCl: unused",
+    "coincurve": "secp256k1 keys: unused (Ed25519 identities)",
+}
+PROBE = """
+import sys
+import praxis_sdk.agent, trio
+def rss():
+    return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])
+before = rss()
+__import__(sys.argv[1])
+print((rss() - before) / 1024)
+"""
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def idle_rss(p2p: bool, settle: float) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        agent = start_agent(home, agent_config(home, "bench-mem", p2p={"enabled": p2p}),
+                            wait=60)
+        try:
+            time.sleep(settle)
+            return rss_mib(agent.proc.pid)
+        finally:
+            agent.stop()
+
+
+def import_cost(module: str) -> float | str:
+    done = subprocess.run([sys.executable, "-c", PROBE, module], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    try:
+        return round(float(done.stdout.strip()), 1)
+    except ValueError:
+        return f"import failed: {done.stderr.strip().splitlines()[-1:]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settle", type=float, default=3.0)
+    args = parser.parse_args()
+    report: dict[str, Any] = {"load": [round(x, 2) for x in os.getloadavg()]}
+    report["idle_rss_mib"] = {"p2p_off": idle_rss(False, args.settle),
+                              "p2p_on": idle_rss(True, args.settle), "target_p2p_on": 100}
+    report["import_mib"] = {module: {"mib": import_cost(module), "what": what}
+                            for module, what in PACKAGES.items()}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

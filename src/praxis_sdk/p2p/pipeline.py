@@ -1,0 +1,244 @@
+"""`/praxis/tool/2.0.0`: one long-lived stream per peer carrying many tool calls.
+
+The NDJSON shapes are those of `/praxis/tool/1.0.0`; requests and responses are matched
+by `id`, so answers may come back in any order. A peer announces the protocol in its
+card's `capabilities`; peers that do not (the Go agents, older nodes) keep getting one
+`/praxis/tool/1.0.0` stream per call.
+
+Bounds: a caller holds one of `DEPTH` slots per peer while its call is open (more
+callers wait: back-pressure); a server answers at most `DEPTH` requests of one stream
+at a time and stops reading meanwhile, so yamux's window pushes back on the caller.
+Failures stay inside one stream: bad bytes, a reset or a stalled write reset it and
+fail the calls waiting on it; a caller's own timeout or cancel drops only its call (a
+late answer is discarded). The reader runs in the node's `Supervisor`. Trio thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import trio
+
+from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, TooLarge, Unavailable
+from praxis_sdk.p2p import protocols, wire
+from praxis_sdk.p2p.connections import Connections, parse_id
+from praxis_sdk.p2p.failures import Supervisor
+from praxis_sdk.p2p.peers import PeerTable
+from praxis_sdk.p2p.wire import TOOL_PIPELINED
+
+log = logging.getLogger(__name__)
+
+DEPTH = 64  # requests in flight per peer, each way
+
+
+class _Call:
+    __slots__ = ("done", "response", "error")
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.response: wire.ToolResponse | None = None
+        self.error: PraxisError | None = None
+
+
+class Pipe:
+    """The caller's end of one pipelined stream: sends requests, routes answers by id."""
+
+    def __init__(self, lines: protocols.LineStream, io_timeout: float) -> None:
+        self.lines = lines
+        self.io_timeout = io_timeout
+        self.open = True
+        self._calls: dict[str, _Call] = {}
+        self._slots = trio.Semaphore(DEPTH)
+        self._write_lock = trio.Lock()
+
+    async def call(self, request: wire.ToolRequest, data: bytes) -> wire.ToolResponse:
+        """Send `data` (the encoded request) and wait for the answer with its id."""
+        if request.id in self._calls:
+            raise InvalidInput(f"tool request id {request.id!r} is already in flight")
+        await take(self._slots)
+        call = self._calls[request.id] = _Call()
+        try:
+            await self._send(data)
+            await call.done.wait()
+        finally:
+            self._calls.pop(request.id, None)
+            self._slots.release()
+        if call.error is not None:
+            raise call.error
+        assert call.response is not None
+        return call.response
+
+    async def _send(self, data: bytes) -> None:
+        # shielded: a caller's timeout must not leave half a line on the shared stream
+        with trio.CancelScope(shield=True):
+            await take(self._write_lock)
+            try:
+                if not self.open:
+                    raise Unavailable("the pipelined tool stream is closed")
+                with trio.move_on_after(self.io_timeout) as scope:
+                    try:
+                        await self.lines.stream.write(data)
+                    except Exception as exc:
+                        await self.broken(Unavailable(f"tool stream write failed: {exc!r}"))
+                if scope.cancelled_caught:
+                    await self.broken(Timeout(f"writing on {TOOL_PIPELINED} took over "
+                                              f"{self.io_timeout:.1f}s"))
+            finally:
+                self._write_lock.release()
+        self.lines.metrics.message(TOOL_PIPELINED, "out", len(data))
+
+    async def broken(self, error: PraxisError) -> None:
+        """A write failed: reset the stream (its reader then ends) and raise `error`."""
+        self.fail(error)
+        await self.lines.reset()
+        raise error
+
+    async def read_answers(self) -> None:
+        """Route every response to its caller until the stream ends; then fail the rest."""
+        error: PraxisError = Unavailable("peer closed the pipelined tool stream")
+        try:
+            while True:
+                value = await self.lines.read_value(math.inf)  # an idle pipe stays open
+                if value is None:
+                    return
+                response = wire.parse(wire.ToolResponse, value, "tool response")
+                call = self._calls.get(response.id)
+                if call is None:  # its caller gave up (timeout, cancel)
+                    log.debug("late tool response %s dropped", response.id)
+                    continue
+                call.response = response
+                call.done.set()
+        except PraxisError as exc:
+            error = exc
+            raise
+        finally:
+            self.fail(error)
+
+    def fail(self, error: PraxisError) -> None:
+        """No more calls on this stream; every waiting caller gets `error`."""
+        self.open = False
+        for call in self._calls.values():
+            if not call.done.is_set():
+                call.error = error
+                call.done.set()
+
+
+class Pipelines:
+    """One `Pipe` per peer that announced `/praxis/tool/2.0.0`, opened on first use."""
+
+    def __init__(self, *, peers: PeerTable, connections: Connections, supervisor: Supervisor,
+                 max_bytes: int, io_timeout: float) -> None:
+        self.peers = peers
+        self.connections = connections
+        self.supervisor = supervisor
+        self.metrics = supervisor.metrics
+        self.max_bytes = max_bytes
+        self.io_timeout = io_timeout
+        self._pipes: dict[str, Pipe] = {}
+        self._opening: dict[str, trio.Lock] = {}
+        self._refused: set[tuple[str, int]] = set()  # (peer, card timestamp) that said "na"
+
+    def speaks(self, peer_id: str) -> bool:
+        record = self.peers.get(peer_id)
+        card = record.card if record is not None else None
+        return (card is not None and TOOL_PIPELINED in card.capabilities
+                and (peer_id, card.timestamp) not in self._refused)
+
+    async def call(self, peer_id: str, request: wire.ToolRequest, data: bytes,
+                   timeout: float) -> wire.ToolResponse | None:
+        """The peer's answer, or None when the peer turned out to speak only 1.0.0.
+
+        The caller bounds the call in time (`Supervisor.bounded`)."""
+        pipe = await self._pipe(peer_id, timeout)
+        if pipe is None:
+            return None
+        return await pipe.call(request, data)
+
+    async def _pipe(self, peer_id: str, timeout: float) -> Pipe | None:
+        pipe = self._pipes.get(peer_id)
+        if pipe is not None and pipe.open:
+            return pipe
+        lock = self._opening.setdefault(peer_id, trio.Lock())
+        async with lock:
+            pipe = self._pipes.get(peer_id)
+            if pipe is not None and pipe.open:
+                return pipe
+            try:
+                stream, rest = await protocols.open_with_request(
+                    self.connections.host.get_network(), parse_id(peer_id), TOOL_PIPELINED,
+                    b"", timeout)
+            except Unavailable as exc:
+                if "does not speak" not in exc.message:
+                    raise
+                self._refuse(peer_id)
+                return None
+            lines = protocols.LineStream(stream, TOOL_PIPELINED, self.max_bytes, self.metrics)
+            lines.prefill(rest)
+            pipe = self._pipes[peer_id] = Pipe(lines, self.io_timeout)
+            self.metrics.streams.labels(TOOL_PIPELINED).inc()
+            self.supervisor.spawn(f"reading {TOOL_PIPELINED}", peer_id, self._read, peer_id,
+                                  pipe)
+            return pipe
+
+    def _refuse(self, peer_id: str) -> None:
+        log.info("peer %s refused %s: one stream per call", peer_id, TOOL_PIPELINED)
+        record = self.peers.get(peer_id)  # a new card (restart) tries again
+        if record is not None and record.card is not None:
+            self._refused.add((peer_id, record.card.timestamp))
+
+    async def _read(self, peer_id: str, pipe: Pipe) -> None:
+        try:
+            async with pipe.lines:  # an error, or the node stopping, resets the stream
+                await pipe.read_answers()
+        finally:
+            self.metrics.streams.labels(TOOL_PIPELINED).dec()
+            if self._pipes.get(peer_id) is pipe:
+                del self._pipes[peer_id]
+
+
+# ---- the answering side -------------------------------------------------------------------
+
+
+async def serve(node: protocols.Handlers, lines: protocols.LineStream) -> None:
+    """Serve one pipelined stream (run by `protocols.handler`, which resets it on error).
+
+    The first request must come within the I/O timeout (a peer opening the stream and
+    sending nothing, or closing it at once, misbehaves); later, an idle stream stays open."""
+    slots, write_lock = trio.Semaphore(DEPTH), trio.Lock()
+    timeout = node.io_timeout
+    async with trio.open_nursery() as nursery:
+        while True:
+            await take(slots)  # full: stop reading, the peer's window fills up
+            value = await lines.read_value(timeout)
+            if value is None and timeout != math.inf:
+                raise InvalidInput(f"{TOOL_PIPELINED} stream closed before a request")
+            if value is None:
+                break
+            timeout = math.inf
+            request = wire.parse(wire.ToolRequest, value, "tool request")
+            nursery.start_soon(_answer, node, lines, request, slots, write_lock)
+
+
+async def _answer(node: protocols.Handlers, lines: protocols.LineStream,
+                  request: wire.ToolRequest, slots: trio.Semaphore, write_lock: trio.Lock) -> None:
+    try:
+        response = await protocols.answer_tool(node, lines.peer_id, request)
+        await take(write_lock)
+        try:
+            await lines.write_value(response, node.io_timeout)
+        except TooLarge as exc:  # an answer over the line limit: its caller hears why
+            await lines.write_value(wire.response_from_error(request.id, exc), node.io_timeout)
+        finally:
+            write_lock.release()
+    finally:
+        slots.release()
+
+
+async def take(sync: trio.Lock | trio.Semaphore) -> None:
+    """Acquire `sync`, without trio's scheduling turn when it is free (still fair: trio
+    hands a released lock or slot straight to its first waiter)."""
+    try:
+        sync.acquire_nowait()
+    except trio.WouldBlock:
+        await sync.acquire()
