@@ -191,7 +191,6 @@ class Agent:
 
     async def start(self) -> None:
         """Start every component in order; on failure, stop what started and re-raise."""
-        self.bus.bind_loop(asyncio.get_running_loop())
         Path(self.config.agent.shared_dir).mkdir(parents=True, exist_ok=True)
         order = self.components
         try:

@@ -103,7 +103,6 @@ class EventBus:
         self._replay: deque[Event] = deque(maxlen=replay_size)
         self._ids = itertools.count(1)
         self._queue_size = queue_size
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def make_event(self, event_type: str, payload: dict[str, Any]) -> Event:
         return Event(id=next(self._ids), type=event_type, payload=payload, ts=time.time())
@@ -116,16 +115,6 @@ class EventBus:
             if sub.wants(event_type):
                 sub._offer(event)
         return event
-
-    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Remember the loop so other threads can publish safely."""
-        self._loop = loop
-
-    def publish_threadsafe(self, event_type: str, payload: dict[str, Any] | None = None) -> None:
-        """Publish from another thread (the P2P trio thread, worker threads)."""
-        if self._loop is None:
-            raise RuntimeError("EventBus.bind_loop() was not called")
-        self._loop.call_soon_threadsafe(self.publish, event_type, payload)
 
     def subscribe(
         self, types: Iterable[str] | None = None, *, after: int | None = None

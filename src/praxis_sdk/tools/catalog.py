@@ -23,6 +23,7 @@ from praxis_sdk.tools.spec import ToolProvider, ToolSpec, effective_timeout
 # (ties broken by provider name). `name@provider` always picks one explicitly.
 SOURCE_RANK = {"local": 0, "mcp": 1, "peer": 2}
 GRACE_S = 5.0
+MAX_SCHEMAS = 4096  # validators remembered by schema object; cleared when full
 
 
 def split_qualified(name: str) -> tuple[str, str | None]:
@@ -40,6 +41,7 @@ class ToolCatalog:
         self._providers: dict[tuple[str, str], ToolProvider] = {}
         self._listeners: list[Callable[[], None]] = []
         self._validators: dict[str, Draft202012Validator] = {}
+        self._by_schema: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
         self.bus = bus
         self.metrics = metrics
         self.default_timeout = default_timeout
@@ -139,15 +141,24 @@ class ToolCatalog:
             )
 
     def _validator(self, spec: ToolSpec) -> Draft202012Validator:
-        key = json.dumps(spec.input_schema, sort_keys=True, default=str)
+        """The checked validator of a schema, found by the schema object itself on the hot
+        path (no serialising per call), else by its JSON (equal schemas share one)."""
+        schema = spec.input_schema
+        seen = self._by_schema.get(id(schema))
+        if seen is not None and seen[0] is schema:
+            return seen[1]
+        key = json.dumps(schema, sort_keys=True, default=str)
         validator = self._validators.get(key)
         if validator is None:
             try:
-                Draft202012Validator.check_schema(spec.input_schema)
-                validator = Draft202012Validator(spec.input_schema)
+                Draft202012Validator.check_schema(schema)
+                validator = Draft202012Validator(schema)
             except SchemaError:
                 validator = Draft202012Validator({"type": "object"})
             self._validators[key] = validator
+        if len(self._by_schema) >= MAX_SCHEMAS:
+            self._by_schema.clear()
+        self._by_schema[id(schema)] = (schema, validator)  # the reference keeps the id valid
         return validator
 
     # ---------------------------------------------------------------- running
