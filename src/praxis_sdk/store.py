@@ -3,8 +3,9 @@
 Every write goes through one writer (`_Writer`): writes that arrive while a transaction
 is being committed are grouped into the next one, so N concurrent state changes cost one
 commit, not N (WAL, `synchronous=NORMAL`: a commit survives a crash of the process and
-no commit waits for an fsync). Adjacent whole-row writes of one table in a transaction
-go to SQLite as one statement. A caller's write has been committed when its await returns.
+no commit waits for an fsync). Whole-row writes that follow each other in a transaction
+go to SQLite as one statement per table. A caller's write has been committed when its
+await returns.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def _log_failure(future: asyncio.Future[Any]) -> None:
 
 @dataclass
 class _Upsert:
-    """Insert or replace `rows` of `table`; adjacent upserts of a batch run as one statement."""
+    """Insert or replace `rows` of `table` (merged with its neighbours by `_grouped`)."""
 
     table: type[Base]
     keep: tuple[str, ...]
@@ -110,20 +111,21 @@ class _Upsert:
 
 def _grouped(batch: list[tuple[Op, asyncio.Future[Any]]]
              ) -> Iterator[tuple[Op, list[asyncio.Future[Any]]]]:
-    """The batch's ops in order, adjacent upserts of one table merged (one round trip)."""
-    op: Op | None = None
-    futures: list[asyncio.Future[Any]] = []
-    for following, future in batch:
-        if (isinstance(op, _Upsert) and isinstance(following, _Upsert)
-                and (op.table, op.keep) == (following.table, following.keep)):
-            op = _Upsert(op.table, op.keep, op.rows + following.rows)
-            futures.append(future)
+    """The batch's ops in order, each run of upserts merged into one per table (rows of
+    different tables do not depend on each other; within a table the order is kept)."""
+    upserts: dict[tuple[Any, ...], tuple[_Upsert, list[asyncio.Future[Any]]]] = {}
+    for op, future in batch:
+        if not isinstance(op, _Upsert):
+            yield from upserts.values()
+            upserts.clear()
+            yield op, [future]
             continue
-        if op is not None:
-            yield op, futures
-        op, futures = following, [future]
-    if op is not None:
-        yield op, futures
+        key = (op.table, op.keep)
+        merged, futures = upserts.get(key) or (_Upsert(op.table, op.keep, []), [])
+        merged.rows.extend(op.rows)
+        futures.append(future)
+        upserts[key] = (merged, futures)
+    yield from upserts.values()
 
 
 class _Writer:
