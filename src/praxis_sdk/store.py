@@ -3,7 +3,9 @@
 Every write goes through one writer (`_Writer`): writes that arrive while a transaction
 is being committed are grouped into the next one, so N concurrent state changes cost one
 commit, not N (WAL, `synchronous=NORMAL`: a commit survives a crash of the process and
-no commit waits for an fsync). A caller's write has been committed when its await returns.
+no commit waits for an fsync). Whole-row writes that follow each other in a transaction
+go to SQLite as one statement per table. A caller's write has been committed when its
+await returns.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +97,37 @@ def _log_failure(future: asyncio.Future[Any]) -> None:
         log.warning("queued store write failed: %s", future.exception())
 
 
+@dataclass
+class _Upsert:
+    """Insert or replace `rows` of `table` (merged with its neighbours by `_grouped`)."""
+
+    table: type[Base]
+    keep: tuple[str, ...]
+    rows: list[dict[str, Any]]
+
+    async def __call__(self, conn: AsyncConnection) -> None:
+        await conn.execute(_upsert(conn, self.table, self.keep), self.rows)
+
+
+def _grouped(batch: list[tuple[Op, asyncio.Future[Any]]]
+             ) -> Iterator[tuple[Op, list[asyncio.Future[Any]]]]:
+    """The batch's ops in order, each run of upserts merged into one per table (rows of
+    different tables do not depend on each other; within a table the order is kept)."""
+    upserts: dict[tuple[Any, ...], tuple[_Upsert, list[asyncio.Future[Any]]]] = {}
+    for op, future in batch:
+        if not isinstance(op, _Upsert):
+            yield from upserts.values()
+            upserts.clear()
+            yield op, [future]
+            continue
+        key = (op.table, op.keep)
+        merged, futures = upserts.get(key) or (_Upsert(op.table, op.keep, []), [])
+        merged.rows.extend(op.rows)
+        futures.append(future)
+        upserts[key] = (merged, futures)
+    yield from upserts.values()
+
+
 class _Writer:
     """Runs write operations in batches: one transaction for all that are waiting."""
 
@@ -133,11 +167,13 @@ class _Writer:
         results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             async with self.engine.begin() as conn:
-                for op, future in batch:
+                for op, futures in _grouped(batch):
                     try:
-                        results.append((future, await op(conn), None))
+                        value = await op(conn)
                     except PraxisError as exc:  # our own check failed: nothing was written
-                        results.append((future, None, exc))
+                        results += [(future, None, exc) for future in futures]
+                    else:
+                        results += [(future, value, None) for future in futures]
         except Exception as exc:  # the transaction failed: every write in it failed
             for _, future in batch:
                 if not future.done():
@@ -281,10 +317,7 @@ class Store:
         rows = [t.model_dump() for t in tasks]
         if not rows:
             return
-
-        async def op(conn: AsyncConnection) -> None:
-            await conn.execute(_upsert(conn), rows)
-
+        op = _Upsert(TaskRow, ("created_at",), rows)
         if wait:
             await self.write(op)
         else:
@@ -384,9 +417,7 @@ class Store:
         row = {"id": run_id, "task_id": task_id, "status": data.get("status", "pending"),
                "data": data, "created_at": now, "updated_at": now}
 
-        async def op(conn: AsyncConnection) -> None:
-            await conn.execute(_upsert(conn, RunRow, keep=("created_at", "task_id")), [row])
-
+        op = _Upsert(RunRow, ("created_at", "task_id"), [row])
         if wait:
             await self.write(op)
         else:

@@ -100,3 +100,21 @@ async def test_grouped_writes_commit_together_and_keep_created_at(tmp_path: Path
     await again.start()
     assert (await again.get_task(tasks[0].id)).state == "failed"
     await again.close()
+
+
+async def test_upserts_in_one_batch_keep_their_order(tmp_path: Path) -> None:
+    import asyncio
+
+    store = Store(url(tmp_path / "o.db"))
+    await store.start()
+    task = await store.create_task("a2a", {"n": 1})
+    states = ["working", "completed", "failed", "canceled"]
+    writes = [store.put_task(task.model_copy(update={"state": s})) for s in states]
+    writes.insert(2, store.save_run("r1", {"status": "running"}, task_id=task.id))
+    writes.append(store.save_run("r1", {"status": "completed"}))
+    await asyncio.gather(*writes)
+    assert (await store.get_task(task.id)).state == "canceled"
+    assert (await store.get_run("r1"))["status"] == "completed"
+    await store.close()
+    with sqlite3.connect(tmp_path / "o.db") as conn:
+        assert conn.execute("SELECT task_id FROM workflow_runs").fetchall() == [(task.id,)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from a2a.server.agent_execution import SimpleRequestContextBuilder
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_rest_routes
 from a2a.server.routes.jsonrpc_dispatcher import JSONRPC03Adapter, JsonRpcDispatcher
@@ -19,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from praxis_sdk.a2a.card import CARD_CACHE_CONTROL, JSONRPC_PATH, REST_PATH, CardBuilder
 from praxis_sdk.a2a.executor import PraxisAgentExecutor
-from praxis_sdk.a2a.store import PraxisTaskStore
+from praxis_sdk.a2a.store import NewTaskIds, PraxisTaskStore
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.runner.service import WorkflowService
 
@@ -46,7 +47,9 @@ class A2AServer:
         self.executor = PraxisAgentExecutor(runner)
         self.handler = DefaultRequestHandler(
             agent_executor=self.executor, task_store=self.task_store,
-            agent_card=cards.card())
+            agent_card=cards.card(),
+            request_context_builder=SimpleRequestContextBuilder(
+                task_id_generator=NewTaskIds(self.task_store)))
         self.dispatcher = JsonRpcDispatcher(self.handler, enable_v0_3_compat=True)
 
     # ---------------------------------------------------------------- lifecycle

@@ -6,16 +6,18 @@ to `working` is queued for the next grouped commit without waiting, and progress
 a state (status messages, artifacts) stays in memory until the next state is written.
 A crash can lose only progress, and start-up recovery marks such tasks failed. Live and
 recently finished tasks are kept in memory, so the SDK's reads of them (and of the new
-ids it checks before creating a task) never touch the disk.
+ids it checks before creating a task, `NewTaskIds` among them) never touch the disk.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from a2a.server.context import ServerCallContext
+from a2a.server.id_generator import IDGenerator, IDGeneratorContext
 from a2a.server.tasks.task_store import TaskStore
 from a2a.types.a2a_pb2 import ListTasksRequest, ListTasksResponse, Task, TaskState
 from a2a.utils.constants import DEFAULT_LIST_TASKS_PAGE_SIZE, MAX_LIST_TASKS_PAGE_SIZE
@@ -77,6 +79,10 @@ class PraxisTaskStore(TaskStore):
         copy.CopyFrom(found)
         return copy
 
+    def not_stored(self, task_id: str) -> None:
+        """Note an id known not to be stored (one just made), so `get` needs no lookup."""
+        self._remember(task_id, None)
+
     def _remember(self, task_id: str, task: Task | None) -> None:
         self._recent[task_id] = task
         self._recent.move_to_end(task_id)
@@ -126,3 +132,15 @@ class PraxisTaskStore(TaskStore):
         self.metrics.tasks.labels("a2a", state).inc()
         self.metrics.task_duration.labels("a2a", state).observe(max(0.0, updated_at - created_at))
 
+
+
+class NewTaskIds(IDGenerator):
+    """Task ids for new tasks (random UUIDs) that the store knows are not stored yet."""
+
+    def __init__(self, store: PraxisTaskStore) -> None:
+        self.store = store
+
+    def generate(self, context: IDGeneratorContext) -> str:
+        task_id = str(uuid.uuid4())
+        self.store.not_stored(task_id)
+        return task_id

@@ -79,10 +79,9 @@ def to_row(task: Task, *, created_at: float | None = None) -> Row:
         error = {"code": "failed", "message": status_text or state, "details": {}}
     elif task.status.state == TaskState.TASK_STATE_CANCELED:
         error = {"code": "cancelled", "message": status_text or "canceled", "details": {}}
-    result = None
-    if task.artifacts:
-        result = {"artifacts": [MessageToDict(a) for a in task.artifacts]}
-    meta = {"a2a": MessageToDict(task)}
+    whole = MessageToDict(task)
+    result = {"artifacts": whole["artifacts"]} if task.artifacts else None
+    meta = {"a2a": whole}
     if "runId" in task.metadata:
         meta["run_id"] = task.metadata["runId"]
     return Row(id=task.id, kind=KIND, state=state, context_id=task.context_id or None,

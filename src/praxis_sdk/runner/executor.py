@@ -68,6 +68,8 @@ class Executor:
         self.timeout_grace = timeout_grace
         self.keep_finished = keep_finished
         self._runs: dict[str, _Run] = {}
+        self._active: set[str] = set()
+        self._finished: deque[_Run] = deque()  # in the order they finished
 
     # ---------------------------------------------------------------- public
 
@@ -80,6 +82,7 @@ class Executor:
                          nodes={s.id: NodeState() for s in plan.steps})
         run = _Run(state)
         self._runs[run_id] = run
+        self._active.add(run_id)
         self._forget_old()
         state.status = "running"
         self._emit("workflowStart", {"workflowId": run_id, **plan.to_graph()})
@@ -116,7 +119,7 @@ class Executor:
         return run.state if run else None
 
     def active(self) -> list[str]:
-        return [rid for rid, run in self._runs.items() if not run.done.is_set()]
+        return [rid for rid in self._active if not self._runs[rid].done.is_set()]
 
     async def aclose(self, timeout: float = 10.0) -> None:
         """Cancel every active run (shutdown)."""
@@ -326,6 +329,8 @@ class Executor:
             self._emit("workflowError", {"workflowId": state.id, "error": state.error})
         await self._persist(run)
         run.done.set()
+        self._active.discard(state.id)
+        self._finished.append(run)
 
     async def _persist(self, run: _Run) -> None:
         """Save the run; changes made while a save is running share the next save."""
@@ -361,7 +366,8 @@ class Executor:
         return run
 
     def _forget_old(self) -> None:
-        finished = [rid for rid, run in self._runs.items() if run.done.is_set()]
-        for rid in finished[: max(0, len(finished) - self.keep_finished)]:
-            del self._runs[rid]
+        while len(self._finished) > self.keep_finished:
+            run = self._finished.popleft()
+            if self._runs.get(run.state.id) is run:
+                del self._runs[run.state.id]
 
