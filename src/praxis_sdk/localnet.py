@@ -87,14 +87,20 @@ class Service:
             return ""
 
     def stop(self, timeout: float = 10) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
+        if self.proc is not None:
+            terminate(self.proc, timeout)
+
+
+def terminate(proc: subprocess.Popen[bytes], timeout: float = 10) -> int:
+    """SIGTERM a process, wait `timeout` seconds, then SIGKILL; its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(timeout)
+            proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
 
 
 @contextmanager

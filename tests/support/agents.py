@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from typing import Any
 
 import httpx
 import yaml
+
+from praxis_sdk.localnet import terminate
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,14 +47,7 @@ class AgentProcess:
 
     def stop(self, timeout: float = 10) -> int:
         """SIGTERM and wait; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        return terminate(self.proc, timeout)
 
 
 def agent_config(home: Path, name: str, **sections: dict[str, Any]) -> dict[str, Any]:
