@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,6 +30,26 @@ def fail(message: str, code: int = 1) -> None:
     """One readable line on stderr and a non-zero exit, never a traceback."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+UrlOpt = Annotated[str, typer.Option(envvar="PRAXIS_URL", help="The agent's HTTP base URL")]
+TokenOpt = Annotated[str | None, typer.Option(envvar="PRAXIS_TOKEN", help="Bearer token")]
+
+
+def follow(call: Callable[..., dict[str, Any]], url: str, text: str, **options: Any
+           ) -> dict[str, Any]:
+    """Run a remote command (`run_remote`, `ask_remote`) with its progress on stderr."""
+    try:
+        return call(url, text, emit=lambda line: typer.echo(line, err=True), **options)
+    except PraxisError as exc:
+        fail(exc.message)
+        raise  # fail() always exits
+
+
+def echo_json(value: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def load(config: Path | None, strict: bool, **overrides: Any) -> Settings:
@@ -133,16 +154,12 @@ def dsl(
                       ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the script from a file"
                                               )] = None,
-    url: Annotated[str, typer.Option(envvar="PRAXIS_URL", help="The agent's HTTP base URL")
-                   ] = "http://127.0.0.1:8000",
-    token: Annotated[str | None, typer.Option(envvar="PRAXIS_TOKEN", help="Bearer token")
-                     ] = None,
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the result")] = 600.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
     """Run a DSL script on a running agent, showing live progress, then the results."""
-    import json
-
     from praxis_sdk.runner.remote import failure_message, run_remote
     from praxis_sdk.runner.report import result_lines
 
@@ -152,13 +169,9 @@ def dsl(
         text = file.read_text(encoding="utf-8") if file is not None else str(script)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}", 2)
-    try:
-        result = run_remote(url, text, token=token, timeout=timeout,
-                            emit=lambda line: typer.echo(line, err=True))
-    except PraxisError as exc:
-        fail(exc.message)
+    result = follow(run_remote, url, text, token=token, timeout=timeout)
     if as_json:
-        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        echo_json(result)
     elif result.get("result") is not None:
         typer.echo("\n".join(result_lines(result["result"])))
     if not result.get("success"):
@@ -218,10 +231,8 @@ def demo(
 @app.command()
 def ask(
     request: Annotated[str, typer.Argument(help="What you want, in plain language")],
-    url: Annotated[str, typer.Option(envvar="PRAXIS_URL", help="The agent's HTTP base URL")
-                   ] = "http://127.0.0.1:8000",
-    token: Annotated[str | None, typer.Option(envvar="PRAXIS_TOKEN", help="Bearer token")
-                     ] = None,
+    url: UrlOpt = "http://127.0.0.1:8000",
+    token: TokenOpt = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer")] = 600.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON")
                        ] = False,
@@ -230,17 +241,11 @@ def ask(
 
     The agent needs an LLM (the llm section of its config).
     """
-    import json
-
     from praxis_sdk.runner.remote import ask_remote
 
-    try:
-        answer = ask_remote(url, request, token=token, timeout=timeout,
-                            emit=lambda line: typer.echo(line, err=True))
-    except PraxisError as exc:
-        fail(exc.message)
+    answer = follow(ask_remote, url, request, token=token, timeout=timeout)
     if as_json:
-        typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+        echo_json(answer)
     elif answer.get("success"):
         typer.echo(answer.get("content", ""))
     if not answer.get("success"):
