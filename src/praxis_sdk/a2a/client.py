@@ -105,14 +105,15 @@ class Delegator:
         deadline = timeout or self.timeout
         async with self._client(agent, deadline) as (client, transport, streaming):
             result = Delegation(agent=agent, transport=transport)
+            follow = asyncio.ensure_future(self._follow(client, message, result, streaming))
             try:
                 async with asyncio.timeout(deadline):
-                    await self._follow(client, message, result, streaming)
+                    await asyncio.shield(follow)
             except asyncio.CancelledError:
-                await self._cancel(client, result)
+                await self._abandon(client, follow, result)
                 raise
             except TimeoutError:
-                await self._cancel(client, result)
+                await self._abandon(client, follow, result)
                 raise PraxisError(f"delegated task on {agent} did not finish within "
                                   f"{deadline:g}s; it was cancelled") from None
             except A2AClientError as exc:
@@ -131,15 +132,24 @@ class Delegator:
             poll = min(poll * 2, POLL_MAX_S)
             _take_task(result, await client.get_task(GetTaskRequest(id=result.task_id)))
 
-    async def _cancel(self, client: SDKClient, result: Delegation) -> None:
-        """Best effort: cancel the delegated task (the delegating step was cancelled)."""
-        if not result.task_id or result.state in _FINAL_NAMES:
-            return
+    async def _abandon(self, client: SDKClient, follow: asyncio.Future[None],
+                       result: Delegation) -> None:
+        """Best effort, bounded: stop following and cancel the delegated task.
+
+        A cancel can come while the other agent's first answer (which names the task) is
+        still on its way; that answer is waited for, so the task does not run on unseen.
+        """
         with contextlib.suppress(Exception):
             async with asyncio.timeout(CANCEL_WAIT_S):
-                task = await asyncio.shield(client.cancel_task(CancelTaskRequest(
-                    id=result.task_id)))
-                _take_task(result, task)
+                while not result.task_id and not follow.done():
+                    await asyncio.sleep(0.01)
+                follow.cancel()
+                await asyncio.wait([follow])
+                follow.cancelled() or follow.exception()  # retrieved: no stray warning
+                if result.task_id and result.state not in _FINAL_NAMES:
+                    task = await asyncio.shield(client.cancel_task(CancelTaskRequest(
+                        id=result.task_id)))
+                    _take_task(result, task)
 
     @contextlib.asynccontextmanager
     async def _client(self, agent: str, timeout: float
