@@ -105,7 +105,7 @@ def test_peer_answers_our_card_request_badly(pair: tuple[Node, Node], bad_peers:
     victim, good = pair
     bad = bad_peer(bad_peers)
     bad.command(op="hangup", target=victim.multiaddr)  # a new connection: the node asks
-    wait_until(lambda: victim.peer_state(bad.peer_id) in (None, "gone"), 5, "the hang-up")
+    wait_until(lambda: victim.peer_state(bad.peer_id) in (None, "gone"), 30, "the hang-up")
     bad.command(op="serve", protocol=CARD, behaviour=behaviour)
     mark = len(victim.log())
     if behaviour == "die":
@@ -130,7 +130,7 @@ def test_peer_answers_our_call_badly(pair: tuple[Node, Node], bad_peers: list[Ba
     capabilities = [TOOL_V2] if protocol == TOOL_V2 else []  # 2.0.0 only when announced
     assert bad.command(op="card", target=victim.multiaddr, capabilities=capabilities)["ok"]
     wait_until(lambda: victim.get("/p2p/cards").get(bad.peer_id, {}).get("capabilities")
-               == capabilities, 5, "the bad peer's card")
+               == capabilities, 30, "the bad peer's card")
     bad.command(op="serve", protocol=protocol, behaviour=behaviour)
     mark = len(victim.log())
     started = time.monotonic()
@@ -145,6 +145,6 @@ def test_peer_answers_our_call_badly(pair: tuple[Node, Node], bad_peers: list[Ba
     assert (reply.status_code, error["code"]) in ((503, "unavailable"), (504, "timeout")), (
         reply.status_code, error)
     assert bad.peer_id in error["message"] and elapsed < 3.0, (error, elapsed)
-    wait_until(lambda: logged_since(victim, mark, bad.peer_id, "failed"), 5,
+    wait_until(lambda: logged_since(victim, mark, bad.peer_id, "failed"), 30,
                f"the node to log the bad answer on {protocol}")
     still_serving(victim, good)

@@ -35,7 +35,7 @@ def connected_pair(spawn_agent: Spawn, b_p2p: dict[str, Any] | None = None,
                                         python_tool("b_secret", expose=False)))
     a = spawn_agent("agent-a", env=ENV, agent=agent_section(),
                     p2p=p2p_section(bootstrap_nodes=[b.url], **(a_p2p or {})))
-    wait_until(lambda: peer_tools(a, "agent-b"), 10, "B's tools in A's catalog")
+    wait_until(lambda: peer_tools(a, "agent-b"), 30, "B's tools in A's catalog")
     return a, b
 
 
@@ -80,7 +80,7 @@ def test_killed_peer_mid_call_gives_error_within_deadline_and_goes(spawn_agent: 
 
         caller = threading.Thread(target=call)
         caller.start()
-        wait_until(lambda: b_tools.find(lambda e: e["payload"]["tool"] == "b_slow"), 10,
+        wait_until(lambda: b_tools.find(lambda e: e["payload"]["tool"] == "b_slow"), 30,
                    "B to start the slow tool")
         os.kill(b.proc.pid, signal.SIGKILL)
         b.proc.wait(5)
@@ -92,11 +92,11 @@ def test_killed_peer_mid_call_gives_error_within_deadline_and_goes(spawn_agent: 
         assert reply.status_code == 503, reply.text
         assert reply.json()["error"]["code"] == "unavailable"
 
-        wait_until(lambda: peer_state(a, b_id) == "gone", 10, "A to mark B gone")
+        wait_until(lambda: peer_state(a, b_id) == "gone", 30, "A to mark B gone")
         assert not peer_tools(a, "agent-b")
         assert get(a, "/health")["components"]["p2p"]["peers_connected"] == 0
         wait_until(lambda: tap.find(lambda e: e["payload"].get("peerId") == b_id
-                                    and e["payload"].get("state") == "gone"), 10,
+                                    and e["payload"].get("state") == "gone"), 30,
                    "a peerUpdate gone event on A's /events")
     finally:
         tap.close()
@@ -119,7 +119,7 @@ def test_frozen_peer_is_dropped_and_in_flight_call_ends(spawn_agent: Spawn) -> N
     caller = threading.Thread(target=call)
     try:
         caller.start()
-        wait_until(lambda: b_tools.find(lambda e: e["payload"]["tool"] == "b_slow"), 10,
+        wait_until(lambda: b_tools.find(lambda e: e["payload"]["tool"] == "b_slow"), 30,
                    "B to start the slow tool")
         b_tools.close()
         os.kill(b.proc.pid, signal.SIGSTOP)

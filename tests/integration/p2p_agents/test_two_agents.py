@@ -33,10 +33,10 @@ def test_two_agents_bootstrap_by_url_swap_cards_and_call_tools(spawn_agent: Spaw
     a_id, b_id = info(a)["peer_id"], info(b)["peer_id"]
     assert a_id and b_id and a_id != b_id
 
-    cards = wait_until(lambda: get(a, "/p2p/cards").get(b_id), 10, "A to receive B's card")
+    cards = wait_until(lambda: get(a, "/p2p/cards").get(b_id), 30, "A to receive B's card")
     assert cards["name"] == "agent-b"
     assert [t["name"] for t in cards["tools"]] == ["b_echo"]  # b_secret is not exposed
-    wait_until(lambda: a_id in get(b, "/p2p/cards"), 10, "B to receive A's card")
+    wait_until(lambda: a_id in get(b, "/p2p/cards"), 30, "B to receive A's card")
     assert get(b, "/p2p/cards")[a_id]["name"] == "agent-a"
 
     peers_a = {p["peer_id"]: p for p in get(a, "/peers")}
@@ -44,7 +44,7 @@ def test_two_agents_bootstrap_by_url_swap_cards_and_call_tools(spawn_agent: Spaw
     assert "b_echo" in peers_a[b_id]["tools"]
     assert any(p["peer_id"] == a_id and p["state"] == "connected" for p in get(b, "/peers"))
 
-    assert wait_until(lambda: peer_tools(a, "agent-b"), 10, "B's tools in A's catalog") == {
+    assert wait_until(lambda: peer_tools(a, "agent-b"), 30, "B's tools in A's catalog") == {
         "b_echo"}
     entry = get(a, "/tools/b_echo")
     assert entry["source"] == "peer" and entry["provider"] == "agent-b"
@@ -98,8 +98,8 @@ def test_three_agents_see_each_other_and_pin_providers(spawn_agent: Spawn) -> No
                 and set(get(b, "/p2p/cards")) == {ids["agent-a"], ids["agent-c"]}
                 and set(get(c, "/p2p/cards")) == {ids["agent-a"], ids["agent-b"]})
 
-    wait_until(all_cards, 15, "every agent to hold the other two cards")
-    wait_until(lambda: peer_tools(a, "agent-b") and peer_tools(a, "agent-c"), 10,
+    wait_until(all_cards, 30, "every agent to hold the other two cards")
+    wait_until(lambda: peer_tools(a, "agent-b") and peer_tools(a, "agent-c"), 30,
                "both peers' tools in A's catalog")
     providers = {t["provider"] for t in get(a, "/tools") if t["name"] == "b_echo"}
     assert providers == {"agent-b", "agent-c"}
