@@ -142,11 +142,10 @@ class _Compiler:
             by_argument = names_by_argument(arguments)
             string_params = [k for k in by_argument if "string" in types.get(k, ())]
         names = set().union(*by_argument.values())
-        step = Step(
-            id=step_id, tool=call.tool, provider=call.provider, arguments=arguments,
-            depends_on=self._with_producers(deps, names) if names else list(deps),
-            condition=_condition(cond), output=call.alias, line=call.line,
-            string_params=string_params)
+        step = Step.trusted(  # every field built here with its type: no validation
+            step_id, call.tool, call.provider, arguments,
+            self._with_producers(deps, names) if names else list(deps),
+            _condition(cond), call.alias, call.line, string_params)
         self.steps.append(step)
         self.refs[step_id] = names
         self.problems.extend(tool_problems(step, spec, self.checker, set(by_argument)))
