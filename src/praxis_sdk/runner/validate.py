@@ -69,8 +69,11 @@ class ArgumentChecker:
         if deferred is None:
             deferred = {k for k, v in arguments.items() if names_in(v)}
         # the fast path depends only on names and value types: remember what passed
-        signature = (id(spec.input_schema),
-                     tuple((k, k in deferred or type(v)) for k, v in arguments.items()))
+        signature = ((id(spec.input_schema), tuple(arguments), tuple(map(type,
+                                                                         arguments.values())))
+                     if not deferred else
+                     (id(spec.input_schema),
+                      tuple((k, k in deferred or type(v)) for k, v in arguments.items())))
         if signature in self._passed:
             return []
         concrete = {k: v for k, v in arguments.items() if k not in deferred}
@@ -234,7 +237,7 @@ def reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, 
     for step in plan.steps:
         if step.output:
             producers.setdefault(step.output, []).append(step.id)
-    by_id = {s.id: s for s in plan.steps}
+    by_id: dict[str, Step] = {}  # built when a step does not wait for a producer directly
     found = []
     for step in plan.steps:
         if not refs[step.id] and step.condition is None:
@@ -243,9 +246,14 @@ def reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, 
         if bad is not None:
             found.append(bad)
         for name in sorted(names):
-            if name not in producers:
+            targets = producers.get(name)
+            if targets is None:
                 found.append(_problem(step, f"${name} is not defined (no step has AS {name})"))
-            elif not _waits_for(step, set(producers[name]), by_id):
+                continue
+            if any(target in step.depends_on for target in targets):
+                continue
+            by_id = by_id or {s.id: s for s in plan.steps}
+            if not _waits_for(step, set(targets), by_id):
                 found.append(_problem(step, f"${name} is used before the step that defines it"))
     return found
 
