@@ -17,7 +17,7 @@ from typing import Any
 
 from lark import Token
 
-from praxis_sdk.dsl.ast import Arg, Call
+from praxis_sdk.dsl.ast import Arg, Call, new_arg
 from praxis_sdk.dsl.errors import DSLSyntaxError, problem
 from praxis_sdk.dsl.expr import parse_condition
 from praxis_sdk.dsl.limits import DEFAULT_MAX_STEPS, MAX_NESTING
@@ -193,7 +193,7 @@ def _scan(line: str, pos: int) -> list[Arg]:
             text = match[kind]
             start = match.start(kind) + 1
             value = word_value(text) if text[0] in WORD_VALUE_STARTS else text
-            append(Arg("word", value, text, start, start + len(text)))
+            append(new_arg(("word", value, text, start, start + len(text))))
         elif kind == "dq" or kind == "sq":
             append(_string(match.group(kind), match.start(kind)))
         elif kind == "comment":
@@ -214,7 +214,7 @@ def _words(line: str, pos: int) -> list[Arg]:
         start = line.find(text, pos)
         pos = start + len(text)
         value = word_value(text) if text[0] in WORD_VALUE_STARTS else text
-        args.append(Arg("word", value, text, start + 1, pos + 1))
+        args.append(new_arg(("word", value, text, start + 1, pos + 1)))
     return args
 
 
@@ -242,7 +242,7 @@ def _string(text: str, pos: int) -> Arg:
         value = unquote(text)
     except EscapeError as exc:
         raise LineError(pos + 2 + exc.offset, text, [], str(exc)) from None
-    return Arg("string", value, text, pos + 1, pos + 1 + len(text))
+    return new_arg(("string", value, text, pos + 1, pos + 1 + len(text)))
 
 
 def _json(line: str, pos: int) -> tuple[Arg, int]:
