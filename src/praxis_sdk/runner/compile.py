@@ -152,8 +152,9 @@ class _Compiler:
             call.alias, call.line, [k for k in by_argument if k in strings])
         self.steps.append(step)
         self.refs[step_id] = names
-        if types is None or self.checker.problems(spec, arguments, set(by_argument)):
-            self.problems.extend(tool_problems(step, spec, self.checker, set(by_argument)))
+        # arguments holding references (the keys of by_argument) are checked at run time
+        if types is None or self.checker.problems(spec, arguments, by_argument):
+            self.problems.extend(tool_problems(step, spec, self.checker, by_argument))
         if call.alias:
             self.producers.setdefault(call.alias, []).append(step_id)
         return step_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Collection
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -63,17 +64,14 @@ class ArgumentChecker:
         self._passed: set[tuple[Any, ...]] = set()
 
     def problems(self, spec: ToolSpec, arguments: dict[str, Any],
-                 deferred: set[str] | None = None) -> list[str]:
+                 deferred: Collection[str] | None = None) -> list[str]:
         """One readable line per problem; reference-valued arguments (`deferred`, found
         here unless given) count as present."""
         if deferred is None:
             deferred = {k for k, v in arguments.items() if names_in(v)}
         # the fast path depends only on names and value types: remember what passed
-        signature = ((id(spec.input_schema), tuple(arguments), tuple(map(type,
-                                                                         arguments.values())))
-                     if not deferred else
-                     (id(spec.input_schema),
-                      tuple((k, k in deferred or type(v)) for k, v in arguments.items())))
+        signature = (id(spec.input_schema), tuple(arguments),
+                     tuple(map(type, arguments.values())), tuple(deferred))
         if signature in self._passed:
             return []
         concrete = {k: v for k, v in arguments.items() if k not in deferred}
@@ -90,7 +88,8 @@ class ArgumentChecker:
             out.append(f"argument {where!r}: {err.message}" if where else err.message)
         return out
 
-    def _fast_ok(self, spec: ToolSpec, args: dict[str, Any], deferred: set[str]) -> bool:
+    def _fast_ok(self, spec: ToolSpec, args: dict[str, Any], deferred: Collection[str]
+                 ) -> bool:
         shape = self._shape(spec)
         if shape is None:
             return False
@@ -192,7 +191,7 @@ def _problem(step: Step, message: str, **extra: Any) -> dict[str, Any]:
 
 
 def tool_problems(step: Step, spec: ToolSpec | PraxisError, checker: ArgumentChecker,
-                  deferred: set[str] | None = None) -> list[dict[str, Any]]:
+                  deferred: Collection[str] | None = None) -> list[dict[str, Any]]:
     """An unknown tool, or arguments that break its schema (`deferred`: those holding
     references, checked at run time; found here unless given)."""
     if isinstance(spec, NotFound):
