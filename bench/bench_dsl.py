@@ -4,16 +4,24 @@
   and CPU time of this process (less moved by other load on the machine)
 - executor overhead per step, in-process, with a tool that returns at once (target <= 2 ms)
 
-Run: PYTHONPATH=src python bench/bench_dsl.py
+Run: PYTHONPATH=src python bench/bench_dsl.py [--baseline-src DIR] [--rounds 5]
+
+With `--baseline-src DIR` (a `src` tree of other code, e.g. `git archive main src | tar -x
+-C DIR`), `side_by_side` holds the compile's CPU median of this code and of DIR's, each
+in its own fresh process, interleaved over `--rounds`, so both meet the same load.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from praxis_sdk.errors import NotFound
@@ -97,9 +105,40 @@ async def bench_executor(steps: int = 2000) -> dict[str, Any]:
     return out
 
 
+def compile_in(src: Path) -> float:
+    """The compile's CPU median in a fresh process importing `praxis_sdk` from `src`."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run([sys.executable, __file__, "--compile-only"], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return float(json.loads(out)["cpu_median_ms"])
+
+
+def side_by_side(baseline: Path, rounds: int) -> dict[str, Any]:
+    here = Path(__file__).resolve().parents[1] / "src"
+    runs: dict[str, list[float]] = {"now": [], "baseline": []}
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    for _ in range(rounds):
+        runs["now"].append(compile_in(here))
+        runs["baseline"].append(compile_in(baseline))
+    now, base = statistics.median(runs["now"]), statistics.median(runs["baseline"])
+    return {"cpu_median_ms": {"now": now, "baseline": base}, "ratio": round(now / base, 2),
+            "runs": runs, "load_before_after": [
+                load_before, [round(x, 2) for x in os.getloadavg()]]}
+
+
 def main() -> None:
-    result = {"compile_10k_lines": bench_compile(),
-              "executor_overhead": asyncio.run(bench_executor())}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.compile_only:
+        print(json.dumps(bench_compile()))
+        return
+    result: dict[str, Any] = {"compile_10k_lines": bench_compile(),
+                              "executor_overhead": asyncio.run(bench_executor())}
+    if args.baseline_src:
+        result["side_by_side"] = side_by_side(args.baseline_src.resolve(), args.rounds)
     print(json.dumps(result, indent=2))
 
 

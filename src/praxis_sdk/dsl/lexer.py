@@ -17,7 +17,7 @@ from typing import Any
 
 from lark import Token
 
-from praxis_sdk.dsl.ast import Arg, Call
+from praxis_sdk.dsl.ast import Arg, Call, new_arg
 from praxis_sdk.dsl.errors import DSLSyntaxError, problem
 from praxis_sdk.dsl.expr import parse_condition
 from praxis_sdk.dsl.limits import DEFAULT_MAX_STEPS, MAX_NESTING
@@ -150,10 +150,10 @@ def _call(line: str, number: int, column: int, pos: int) -> Call:
                         f"{head.text!r} is not a tool name (letters, digits, _ . -, "
                         "optionally @agent)")
     tool, _, provider = head.text.partition("@")
-    call = Call(line=number, column=column, tool=tool, provider=provider or None, source=line)
-    call.alias = _alias(args)
-    _options(args, call)
-    return call
+    alias = _alias(args)
+    # without "--" anywhere on the line, every argument is positional
+    positional, named = _options(args) if "--" in line else (args, {})
+    return Call(number, column, tool, provider or None, positional, named, alias, line)
 
 
 def _delegate(line: str, number: int, column: int, pos: int) -> Call:
@@ -190,10 +190,10 @@ def _scan(line: str, pos: int) -> list[Arg]:
     for match in matches:
         kind = match.lastgroup
         if kind == "word":
-            text = match.group(kind)
+            text = match[kind]
             start = match.start(kind) + 1
             value = word_value(text) if text[0] in WORD_VALUE_STARTS else text
-            append(Arg("word", value, text, start, start + len(text)))
+            append(new_arg(("word", value, text, start, start + len(text))))
         elif kind == "dq" or kind == "sq":
             append(_string(match.group(kind), match.start(kind)))
         elif kind == "comment":
@@ -214,7 +214,7 @@ def _words(line: str, pos: int) -> list[Arg]:
         start = line.find(text, pos)
         pos = start + len(text)
         value = word_value(text) if text[0] in WORD_VALUE_STARTS else text
-        args.append(Arg("word", value, text, start + 1, pos + 1))
+        args.append(new_arg(("word", value, text, start + 1, pos + 1)))
     return args
 
 
@@ -242,7 +242,7 @@ def _string(text: str, pos: int) -> Arg:
         value = unquote(text)
     except EscapeError as exc:
         raise LineError(pos + 2 + exc.offset, text, [], str(exc)) from None
-    return Arg("string", value, text, pos + 1, pos + 1 + len(text))
+    return new_arg(("string", value, text, pos + 1, pos + 1 + len(text)))
 
 
 def _json(line: str, pos: int) -> tuple[Arg, int]:
@@ -287,19 +287,21 @@ def _alias(args: list[Arg]) -> str | None:
     return name.text
 
 
-def _options(args: list[Arg], call: Call) -> None:
+def _options(args: list[Arg]) -> tuple[list[Arg], dict[str, Arg]]:
     """Split `--name value`, `--name=value` and `--flag` from positional arguments."""
+    positional: list[Arg] = []
+    named: dict[str, Arg] = {}
     i = 0
     while i < len(args):
         arg = args[i]
         i += 1
         if arg.kind != "word" or not arg.text.startswith("--"):
-            call.positional.append(arg)
+            positional.append(arg)
             continue
         name, eq, raw = arg.text[2:].partition("=")
         if not NAME.match(name):
             raise LineError(arg.column, arg.text, ["--name"], f"{arg.text!r} is not an option name")
-        if name in call.named:
+        if name in named:
             raise LineError(arg.column, arg.text, [], f"argument {name!r} given twice")
         if eq:
             col = arg.column + 3 + len(name)
@@ -309,7 +311,8 @@ def _options(args: list[Arg], call: Call) -> None:
             i += 1
         else:
             value = Arg("word", True, "", arg.end, arg.end)
-        call.named[name] = value
+        named[name] = value
+    return positional, named
 
 
 def _is_option(arg: Arg) -> bool:

@@ -95,6 +95,9 @@ def _condition(terms: tuple[str, ...]) -> str | None:
     return " and ".join(f"({term})" for term in terms)
 
 
+Tool = tuple[ToolSpec | PraxisError, dict[str, list[str]] | None, list[str], frozenset[str]]
+
+
 class _Compiler:
     def __init__(self, specs: Specs, rest_of_line_tools: frozenset[str]) -> None:
         self.specs = specs
@@ -103,8 +106,9 @@ class _Compiler:
         self.steps: list[Step] = []
         self.problems: list[dict[str, Any]] = []
         self.producers: dict[str, list[str]] = {}
-        self.types: dict[int, dict[str, list[str]]] = {}
-        self.params: dict[int, list[str]] = {}
+        # (tool, provider) -> (spec or its error, parameter types, parameters in order,
+        # string parameters): looked up once per compile, not once per step
+        self.tools: dict[tuple[str, str | None], Tool] = {}
         self.refs: dict[str, set[str]] = {}  # step id -> result names its arguments use
 
     def statements(self, body: list[Statement], deps: list[str], cond: tuple[str, ...]
@@ -131,46 +135,48 @@ class _Compiler:
 
     def call(self, call: Call, deps: list[str], cond: tuple[str, ...]) -> str:
         step_id = f"s{len(self.steps) + 1}"
-        spec = self.specs.get(call.tool, call.provider)
-        string_params: list[str] = []
-        if isinstance(spec, PraxisError):
+        key = (call.tool, call.provider)
+        tool = self.tools.get(key)
+        if tool is None:
+            tool = self.tools[key] = self._tool(call.tool, call.provider)
+        spec, types, params, strings = tool
+        if types is None:  # an unknown tool: its arguments as written, for the references
             arguments = {name: arg.value for name, arg in call.named.items()}
-            by_argument = names_by_argument(arguments)
         else:
-            types = self._types(spec)
-            arguments = self._arguments(call, spec, types)
-            by_argument = names_by_argument(arguments)
-            string_params = [k for k in by_argument if "string" in types.get(k, ())]
-        names = set().union(*by_argument.values())
-        step = Step(
-            id=step_id, tool=call.tool, provider=call.provider, arguments=arguments,
-            depends_on=self._with_producers(deps, names) if names else list(deps),
-            condition=_condition(cond), output=call.alias, line=call.line,
-            string_params=string_params)
+            arguments = self._arguments(call, params, types, strings)
+        by_argument = names_by_argument(arguments)
+        names: set[str] = set().union(*by_argument.values()) if by_argument else set()
+        step = Step.trusted(  # every field built here with its type: no validation
+            step_id, call.tool, call.provider, arguments,
+            self._with_producers(deps, names) if names else list(deps), _condition(cond),
+            call.alias, call.line, [k for k in by_argument if k in strings])
         self.steps.append(step)
         self.refs[step_id] = names
-        self.problems.extend(tool_problems(step, spec, self.checker, set(by_argument)))
+        # arguments holding references (the keys of by_argument) are checked at run time
+        if types is None or self.checker.problems(spec, arguments, by_argument):
+            self.problems.extend(tool_problems(step, spec, self.checker, by_argument))
         if call.alias:
             self.producers.setdefault(call.alias, []).append(step_id)
         return step_id
+
+    def _tool(self, name: str, provider: str | None) -> Tool:
+        spec = self.specs.get(name, provider)
+        if isinstance(spec, PraxisError):
+            return spec, None, [], frozenset()
+        types = {param: _types(spec, param) for param in spec.param_names}
+        strings = frozenset(param for param, kinds in types.items() if "string" in kinds)
+        return spec, types, list(types), strings
 
     def _with_producers(self, deps: list[str], names: set[str]) -> list[str]:
         extra = [p for name in sorted(names) for p in self.producers.get(name, [])]
         return list(dict.fromkeys(deps + extra)) if extra else list(deps)
 
-    def _types(self, spec: ToolSpec) -> dict[str, list[str]]:
-        key = id(spec)
-        if key not in self.types:
-            self.types[key] = {name: _types(spec, name) for name in spec.param_names}
-        return self.types[key]
-
-    def _arguments(self, call: Call, spec: ToolSpec, types: dict[str, list[str]]
-                   ) -> dict[str, Any]:
-        args = {name: _coerce(arg, types.get(name, [])) for name, arg in call.named.items()}
-        params = self.params.get(id(spec))
-        if params is None:
-            params = self.params[id(spec)] = spec.param_names
-        free = [p for p in params if p not in call.named] if call.named else params
+    def _arguments(self, call: Call, params: list[str], types: dict[str, list[str]],
+                   strings: frozenset[str]) -> dict[str, Any]:
+        named = call.named
+        args = ({name: _coerce(arg, types.get(name, [])) for name, arg in named.items()}
+                if named else {})
+        free = [p for p in params if p not in named] if named else params
         positional = call.positional
         if len(positional) > len(free) and free and call.tool in self.rest_of_line_tools:
             keep = len(free) - 1
@@ -183,7 +189,10 @@ class _Compiler:
                 f"argument(s) ({', '.join(params) or 'none'}); "
                 f"{extra.text!r} is one too many"})
         for name, arg in zip(free, positional, strict=False):
-            args[name] = _coerce(arg, types.get(name, []))
+            value = arg.value
+            # text into a string parameter stays as it is: the common case, without _coerce
+            args[name] = (value if name in strings and type(value) is str
+                          else _coerce(arg, types[name]))
         return args
 
 

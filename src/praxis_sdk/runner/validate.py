@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Collection
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -63,14 +64,14 @@ class ArgumentChecker:
         self._passed: set[tuple[Any, ...]] = set()
 
     def problems(self, spec: ToolSpec, arguments: dict[str, Any],
-                 deferred: set[str] | None = None) -> list[str]:
+                 deferred: Collection[str] | None = None) -> list[str]:
         """One readable line per problem; reference-valued arguments (`deferred`, found
         here unless given) count as present."""
         if deferred is None:
             deferred = {k for k, v in arguments.items() if names_in(v)}
         # the fast path depends only on names and value types: remember what passed
-        signature = (id(spec.input_schema),
-                     tuple((k, k in deferred or type(v)) for k, v in arguments.items()))
+        signature = (id(spec.input_schema), tuple(arguments),
+                     tuple(map(type, arguments.values())), tuple(deferred))
         if signature in self._passed:
             return []
         concrete = {k: v for k, v in arguments.items() if k not in deferred}
@@ -87,7 +88,8 @@ class ArgumentChecker:
             out.append(f"argument {where!r}: {err.message}" if where else err.message)
         return out
 
-    def _fast_ok(self, spec: ToolSpec, args: dict[str, Any], deferred: set[str]) -> bool:
+    def _fast_ok(self, spec: ToolSpec, args: dict[str, Any], deferred: Collection[str]
+                 ) -> bool:
         shape = self._shape(spec)
         if shape is None:
             return False
@@ -189,7 +191,7 @@ def _problem(step: Step, message: str, **extra: Any) -> dict[str, Any]:
 
 
 def tool_problems(step: Step, spec: ToolSpec | PraxisError, checker: ArgumentChecker,
-                  deferred: set[str] | None = None) -> list[dict[str, Any]]:
+                  deferred: Collection[str] | None = None) -> list[dict[str, Any]]:
     """An unknown tool, or arguments that break its schema (`deferred`: those holding
     references, checked at run time; found here unless given)."""
     if isinstance(spec, NotFound):
@@ -234,7 +236,7 @@ def reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, 
     for step in plan.steps:
         if step.output:
             producers.setdefault(step.output, []).append(step.id)
-    by_id = {s.id: s for s in plan.steps}
+    by_id: dict[str, Step] = {}  # built when a step does not wait for a producer directly
     found = []
     for step in plan.steps:
         if not refs[step.id] and step.condition is None:
@@ -243,9 +245,14 @@ def reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, 
         if bad is not None:
             found.append(bad)
         for name in sorted(names):
-            if name not in producers:
+            targets = producers.get(name)
+            if targets is None:
                 found.append(_problem(step, f"${name} is not defined (no step has AS {name})"))
-            elif not _waits_for(step, set(producers[name]), by_id):
+                continue
+            if any(target in step.depends_on for target in targets):
+                continue
+            by_id = by_id or {s.id: s for s in plan.steps}
+            if not _waits_for(step, set(targets), by_id):
                 found.append(_problem(step, f"${name} is used before the step that defines it"))
     return found
 

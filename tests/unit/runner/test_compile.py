@@ -7,6 +7,7 @@ import pytest
 from praxis_sdk.dsl import DSLSyntaxError
 from praxis_sdk.errors import InvalidInput
 from praxis_sdk.runner import Plan, PlanInvalid, compile_dsl, plan_for_tool, plan_from_graph
+from praxis_sdk.runner.plan import Step
 
 from .tools import Provider
 
@@ -163,3 +164,17 @@ def test_plan_round_trips_as_json(lookup) -> None:
     assert Plan.model_validate_json(plan.model_dump_json()) == plan
     graph = plan.to_graph()
     assert {"source": "s1", "target": "s2"} in graph["edges"]
+
+
+def test_compiled_steps_are_the_steps_validation_would_make(lookup) -> None:
+    """`Step.trusted` sets pydantic's internals itself: a new pydantic that moved them
+    fails here, not in a run."""
+    script = "CALL count --text x AS c\nIF $c.counts > 1\n  CALL echo@test $c.counts\nEND"
+    for step in compile_dsl(script, lookup).steps:
+        fields = {name: getattr(step, name) for name in step.model_fields_set}
+        validated = Step(**fields)
+        assert step == validated and repr(step) == repr(validated)
+        assert step.model_dump() == validated.model_dump()
+        assert step.model_fields_set == validated.model_fields_set
+        assert Step.model_validate_json(step.model_dump_json()) == step
+        assert step.model_copy(update={"timeout": 5.0}).timeout == 5.0
