@@ -12,6 +12,7 @@ Runs in a copy of the repository files under a unique project name and image tag
 removes what it created. Needs the Docker daemon (DOCKER_HOST) and the Compose plugin.
 
     .venv/bin/python bench/bench_deploy.py [--runs 3] [--no-cold] [--no-compose]
+        [--baseline-src DIR] [--no-precompile]
 """
 
 from __future__ import annotations
@@ -117,12 +118,16 @@ def cpu_s(pid: int) -> float:
     return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
 
 
-def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, object]]:
+def localnet_up(home: Path, measure_memory: bool, src: Path | None = None
+                ) -> tuple[float, dict[str, object]]:
     """Seconds `praxis-agent up` reports to all healthy; with `measure_memory`, each
-    process's CPU seconds used up to then and its RSS at rest."""
+    process's CPU seconds used up to then and its RSS at rest. `src`: run that tree's
+    `praxis_sdk` instead of the installed one."""
     base = free_base()
+    env = {**os.environ, "PYTHONPATH": str(src)} if src else None
     proc = subprocess.Popen([sys.executable, "-m", "praxis_sdk", "up", "--port-base",
-                             str(base), "--dir", str(home)], stdout=subprocess.PIPE, text=True)
+                             str(base), "--dir", str(home)], stdout=subprocess.PIPE, text=True,
+                            env=env)
     memory: dict[str, object] = {}
     try:
         assert proc.stdout is not None
@@ -133,6 +138,7 @@ def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, obje
         else:
             raise AssertionError("praxis-agent up did not report all healthy")
         if measure_memory:
+            memory["cpu_s_up_itself"] = cpu_s(proc.pid)
             children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
             pids = dict(zip(["mcp-filesystem", "praxis-agent-1", "praxis-agent-2"],
                             map(int, children), strict=True))
@@ -145,6 +151,31 @@ def localnet_up(home: Path, measure_memory: bool) -> tuple[float, dict[str, obje
     return took, memory
 
 
+def precompile(src: Path) -> None:
+    """Bytecode for the tree, as `pip install` leaves it (with PYTHONDONTWRITEBYTECODE set,
+    each process would otherwise compile every module of ours from source at start)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(src)], check=True)
+
+
+def up_figures(runs: int, trees: dict[str, Path | None]) -> dict[str, object]:
+    """`praxis-agent up` to all healthy for each tree, the trees' runs interleaved."""
+    times: dict[str, list[float]] = {label: [] for label in trees}
+    memory: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(runs):
+            for label, src in trees.items():
+                took, mem = localnet_up(Path(tmp) / f"{label}{i}", i == 0, src)
+                times[label].append(took)
+                memory.setdefault(label, mem)
+    out: dict[str, object] = {}
+    for label in trees:
+        key = "praxis_agent_up" if label == "now" else f"praxis_agent_up_{label}"
+        out[f"{key}_s"] = {"median": statistics.median(times[label]), "runs": times[label],
+                           "target": 5.0, "load": load()}
+        out[f"{key}_processes"] = memory[label]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -152,17 +183,21 @@ def main() -> None:
     parser.add_argument("--no-cold", action="store_true", help="skip the --no-cache build")
     parser.add_argument("--no-compose", action="store_true",
                         help="only `praxis-agent up` (no Docker)")
+    parser.add_argument("--baseline-src", type=Path,
+                        help="a `src` tree of older code: its `praxis-agent up` runs "
+                             "interleaved with this one's")
+    parser.add_argument("--no-precompile", action="store_true",
+                        help="do not write bytecode for the trees first")
     args = parser.parse_args()
-    out: dict[str, object] = {"load_before": load()}
-    with tempfile.TemporaryDirectory() as tmp:
-        times, memory = [], {}
-        for i in range(args.runs):
-            took, mem = localnet_up(Path(tmp) / f"net{i}", measure_memory=(i == 0))
-            times.append(took)
-            memory = memory or mem
-    out["praxis_agent_up_s"] = {"median": statistics.median(times), "runs": times,
-                                "target": 5.0, "load": load()}
-    out["praxis_agent_up_processes"] = memory
+    trees: dict[str, Path | None] = {"now": None}
+    if args.baseline_src:
+        trees["baseline"] = args.baseline_src.resolve()
+    if not args.no_precompile:
+        for src in trees.values():
+            precompile(src or Path(__file__).resolve().parents[1] / "src")
+    out: dict[str, object] = {"load_before": load(), "bytecode_precompiled":
+                              not args.no_precompile}
+    out.update(up_figures(args.runs, trees))
     if not args.no_compose:
         out.update(compose_figures(args.runs, cold=not args.no_cold))
     out["load_after"] = load()

@@ -29,14 +29,19 @@ from tests.support.agents import agent_config, start_agent  # noqa: E402
 PACKAGES = {
     "praxis_sdk.p2p.node": "the whole P2P node (libp2p and all it imports)",
     "libp2p": "py-libp2p's package __init__ (every transport, protocol and service)",
-    "aioquic.quic.connection": "QUIC transport: unused",
-    "dns.resolver": "dnspython: needed only to dial /dns multiaddrs",
-    "requests": "HTTP client (AutoTLS, relay discovery): unused",
-    "zeroconf": "mDNS: used when p2p.enable_mdns",
+    "aioquic.quic.connection": "QUIC, unused; loaded by libp2p.custom_types (which libp2p.abc "
+                               "imports) through libp2p.transport.quic.stream",
+    "dns.resolver": "dnspython, for /dns multiaddrs; loaded by libp2p.transport.tcp.tcp "
+                    "through multiaddr.resolvers",
+    "requests": "unused; loaded by libp2p.host.basic_host through "
+                "libp2p.security.tls.autotls.acme",
+    "zeroconf": "mDNS, used when p2p.enable_mdns; loaded by libp2p.host.basic_host",
     "noise.connection": "Noise (with the cryptography package): used",
-    "Crypto.Cipher.AES": "pycryptodome (SECIO, PSK): unused",
-    "nacl.public": "PyNaCl: unused",
-    "coincurve": "secp256k1 keys: unused (Ed25519 identities)",
+    "Crypto.Cipher.AES": "pycryptodome, unused; loaded by libp2p.peer.id through "
+                         "libp2p.crypto.serialization (RSA keys)",
+    "nacl.public": "PyNaCl; loaded by libp2p.crypto.ed25519 (our key type)",
+    "coincurve": "secp256k1 keys, unused; loaded by libp2p.peer.id through "
+                 "libp2p.crypto.serialization",
 }
 PROBE = """
 import sys

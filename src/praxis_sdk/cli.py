@@ -6,13 +6,15 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from praxis_sdk import __version__
-from praxis_sdk.config import Settings, load_config, security_warnings
 from praxis_sdk.errors import PraxisError
+
+if TYPE_CHECKING:  # the config (pydantic-settings) loads only for commands that read one
+    from praxis_sdk.config import Settings
 
 app = typer.Typer(
     name="praxis-agent", help="Praxis agent node.", no_args_is_help=True,
@@ -53,6 +55,8 @@ def echo_json(value: Any) -> None:
 
 
 def load(config: Path | None, strict: bool, **overrides: Any) -> Settings:
+    from praxis_sdk.config import load_config
+
     warnings: list[str] = []
     try:
         settings = load_config(config, strict=strict, warnings=warnings, **overrides)
@@ -84,6 +88,7 @@ def run(
 ) -> None:
     """Start the agent and serve until SIGTERM or Ctrl-C."""
     from praxis_sdk.agent import Agent
+    from praxis_sdk.config import security_warnings
 
     settings = load(config, strict, name=name, port=port, p2p_port=p2p_port,
                     log_level=log_level)

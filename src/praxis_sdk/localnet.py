@@ -165,10 +165,13 @@ def plan(home: Path, ports: Ports, configs: Path, tools: Path) -> list[Service]:
     return services
 
 
-def health(url: str) -> str:
-    """`healthy`, `starting` (answers, a component still starting) or `down`."""
+def health(client: httpx.Client, url: str) -> str:
+    """`healthy`, `starting` (answers, a component still starting) or `down`.
+
+    One client for all polls: `httpx.get` builds a new client (and TLS context) per call,
+    about 40 ms of CPU each, taken from the services starting on the same cores."""
     try:
-        reply = httpx.get(f"{url}/health", timeout=1)
+        reply = client.get(f"{url}/health")
     except httpx.HTTPError:
         return "down"
     if reply.status_code != 200:
@@ -223,10 +226,14 @@ class LocalNet:
         return time.monotonic() - started
 
     def _wait_healthy(self, started: float, timeout: float) -> None:
+        with httpx.Client(timeout=1) as client:
+            self._poll_healthy(client, started, timeout)
+
+    def _poll_healthy(self, client: httpx.Client, started: float, timeout: float) -> None:
         waiting = list(self.services)
         while waiting:
             for service in list(waiting):
-                if health(service.url) == "healthy":
+                if health(client, service.url) == "healthy":
                     waiting.remove(service)
                     self.emit(f"healthy  {service.name:<15} after "
                               f"{time.monotonic() - started:.2f}s")

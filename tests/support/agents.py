@@ -92,10 +92,13 @@ def start_agent(home: Path, config: dict[str, Any], *, wait: float = 45,
     return agent
 
 
-def started(url: str) -> bool:
-    """`/health` answers 200 and no component is still starting (P2P starts last)."""
+def started(url: str, client: httpx.Client | None = None) -> bool:
+    """`/health` answers 200 and no component is still starting (P2P starts last).
+
+    Polls should pass one `client`: `httpx.get` builds a client (with its TLS context) per
+    call, about 40 ms of CPU taken from the agent starting on the same cores."""
     try:
-        reply = httpx.get(f"{url}/health", timeout=1)
+        reply = (client or httpx).get(f"{url}/health", timeout=1)
     except httpx.HTTPError:
         return False
     return reply.status_code == 200 and all(
@@ -104,11 +107,13 @@ def started(url: str) -> bool:
 
 def wait_healthy(agent: AgentProcess, wait: float) -> None:
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if agent.proc.poll() is not None:
-            raise RuntimeError(f"agent {agent.name} exited {agent.proc.returncode}:\n{agent.log}")
-        if started(agent.url):
-            return
-        time.sleep(0.05)
+    with httpx.Client() as client:
+        while time.monotonic() < deadline:
+            if agent.proc.poll() is not None:
+                raise RuntimeError(f"agent {agent.name} exited {agent.proc.returncode}:\n"
+                                   f"{agent.log}")
+            if started(agent.url, client):
+                return
+            time.sleep(0.05)
     agent.stop()
     raise TimeoutError(f"agent {agent.name} not healthy after {wait}s:\n{agent.log}")
