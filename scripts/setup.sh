@@ -31,6 +31,9 @@ if ! .venv/bin/python -c "import praxis_sdk, pytest" 2>/dev/null \
   .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e ".[test]"
   touch .venv/.installed
 fi
+# Bytecode for our own modules, so each agent process does not compile them again at
+# start when the environment sets PYTHONDONTWRITEBYTECODE (a stale file is ignored).
+.venv/bin/python -m compileall -q -j 0 src >/dev/null || true
 
 if [ "$full" = "--full" ]; then
   if [ -f tests/npm/package.json ] && [ ! -d tests/npm/node_modules ]; then
