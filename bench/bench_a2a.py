@@ -4,8 +4,12 @@ Our agent runs a one-step DSL (`CALL echo ...`) whose in-process tool returns at
 beside it, in the same run, a bare a2a-sdk echo agent with `InMemoryTaskStore` and with
 `DatabaseTaskStore` on SQLite. Each is measured serially (one client) and with
 `--clients` concurrent clients; the load average of the shared machine is reported.
+With `--baseline-src DIR`, `baseline` is the same measurement, right after, for an agent
+running the `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`; DIR or
+DIR/src holds `praxis_sdk`).
 
     .venv/bin/python bench/bench_a2a.py [--clients 16] [--seconds 8] [--serial 300]
+                                        [--baseline-src DIR]
 """
 
 from __future__ import annotations
@@ -96,30 +100,43 @@ def echo_agent(store: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"echo agent ({store}) did not start")
 
 
+def source(path: Path) -> Path:
+    """The folder holding `praxis_sdk`: `path` itself or its `src`."""
+    return path / "src" if (path / "src" / "praxis_sdk").is_dir() else path
+
+
+def praxis(home: Path, src: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Our agent (running the `praxis_sdk` in `src`), measured, with its stored tasks."""
+    config = agent_config(home, "bench-a2a", agent={"tools": [ECHO_TOOL], "tools_dir": ""},
+                          logging={"level": "warning", "format": "json"},
+                          mcp={"enabled": False})
+    path = os.pathsep.join([str(src), str(ROOT)])
+    agent = start_agent(home, config, env={"PYTHONPATH": path}, wait=60)
+    try:
+        ours = asyncio.run(measure(agent.url, "/a2a/v1", "CALL echo hello", args.clients,
+                                   args.seconds, args.serial))
+        stored = httpx.get(f"{agent.url}/tasks", params={"kind": "a2a",
+                                                         "state": "completed"}).json()
+        ours["persisted_completed"] = stored["total"]
+        return ours
+    finally:
+        agent.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--serial", type=int, default=300)
+    parser.add_argument("--baseline-src", type=Path, default=None)
     args = parser.parse_args()
     load_before = os.getloadavg()
     out: dict[str, object] = {"clients": args.clients, "seconds": args.seconds}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        config = agent_config(home / "praxis", "bench-a2a",
-                              agent={"tools": [ECHO_TOOL], "tools_dir": ""},
-                              logging={"level": "warning", "format": "json"},
-                              mcp={"enabled": False})
-        agent = start_agent(home / "praxis", config, env={"PYTHONPATH": str(ROOT)}, wait=60)
-        try:
-            ours = asyncio.run(measure(agent.url, "/a2a/v1", "CALL echo hello", args.clients,
-                                       args.seconds, args.serial))
-            stored = httpx.get(f"{agent.url}/tasks", params={"kind": "a2a",
-                                                             "state": "completed"}).json()
-            ours["persisted_completed"] = stored["total"]
-            out["praxis_sqlite"] = ours
-        finally:
-            agent.stop()
+        out["praxis_sqlite"] = praxis(home / "praxis", ROOT / "src", args)
+        if args.baseline_src:
+            out["baseline"] = praxis(home / "baseline", source(args.baseline_src), args)
         for store in ("memory", "sqlite"):
             proc, url = echo_agent(store, home)
             try:
@@ -135,6 +152,12 @@ def main() -> None:
             "tasks_per_s": round(ours["tasks_per_s"] / echo["tasks_per_s"], 2),
             "p50": round(ours["p50_ms"] / echo["p50_ms"], 2),
             "serial_p50": round(ours["serial_p50_ms"] / echo["serial_p50_ms"], 2)}
+    if "baseline" in out:
+        base = out["baseline"]
+        out["ratio_vs_baseline"] = {
+            "tasks_per_s": round(ours["tasks_per_s"] / base["tasks_per_s"], 2),
+            "p50": round(ours["p50_ms"] / base["p50_ms"], 2),
+            "serial_p50": round(ours["serial_p50_ms"] / base["serial_p50_ms"], 2)}
     out["targets"] = {"p50_ms_max": 10, "tasks_per_s_min": 300,
                       "p50_met": ours["p50_ms"] <= 10, "tasks_per_s_met":
                       ours["tasks_per_s"] >= 300}
