@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import queue
 import threading
@@ -39,7 +40,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -117,7 +118,12 @@ class _Upsert:
     rows: list[dict[str, Any]]
 
     def __call__(self, conn: Connection) -> None:
-        conn.execute(_upsert(conn, self.table, self.keep), self.rows)
+        """One `executemany` on the driver's connection (in the open transaction): the
+        statement is compiled once per table, JSON columns encoded as SQLAlchemy would."""
+        sql, names, encoded = _upsert_sql(conn.dialect, self.table, self.keep)
+        params = [tuple(json.dumps(row[n]) if n in encoded else row[n] for n in names)
+                  for row in self.rows]
+        conn.connection.driver_connection.executemany(sql, params)
 
 
 def _grouped(batch: list[tuple[Op, asyncio.Future[Any]]]
@@ -481,17 +487,24 @@ def _task(row: TaskRow) -> Task:
     )
 
 
-def _upsert(conn: Connection, table: type[Base] = TaskRow,
-            keep: tuple[str, ...] = ("created_at",)) -> Any:
-    """INSERT ... ON CONFLICT(id) DO UPDATE of every column but `keep` (SQLite, PostgreSQL).
-
-    A `keep` column that is NULL in the row is kept as stored; otherwise it is set.
-    """
-    return _upsert_statement(conn.dialect.name, table, keep)
+@functools.cache
+def _upsert_sql(dialect: Dialect, table: type[Base], keep: tuple[str, ...]
+                ) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    """The upsert's SQL text, its parameters' names in order, and the JSON columns."""
+    compiled = _upsert_statement(dialect.name, table, keep).compile(dialect=dialect)
+    if compiled.positiontup is None:
+        raise Unavailable(f"the store needs a driver with positional parameters, not "
+                          f"{dialect.driver}")
+    encoded = frozenset(c.name for c in table.__table__.columns if isinstance(c.type, JSON))
+    return str(compiled), tuple(compiled.positiontup), encoded
 
 
 @functools.cache
 def _upsert_statement(dialect: str, table: type[Base], keep: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT(id) DO UPDATE of every column but `keep` (SQLite, PostgreSQL).
+
+    A `keep` column that is NULL in the row is kept as stored; otherwise it is set.
+    """
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
