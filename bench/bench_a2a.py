@@ -4,12 +4,13 @@ Our agent runs a one-step DSL (`CALL echo ...`) whose in-process tool returns at
 beside it, in the same run, a bare a2a-sdk echo agent with `InMemoryTaskStore` and with
 `DatabaseTaskStore` on SQLite. Each is measured serially (one client) and with
 `--clients` concurrent clients; the load average of the shared machine is reported.
-With `--baseline-src DIR`, `baseline` is the same measurement, right after, for an agent
-running the `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`; DIR or
-DIR/src holds `praxis_sdk`).
+With `--baseline-src DIR`, `baseline` is the same measurement for an agent running the
+`praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`; DIR or DIR/src holds
+`praxis_sdk`); both agents run at once and take turns, `--rounds` times each, and each
+figure is the median round (a shared machine's load moves less between turns).
 
     .venv/bin/python bench/bench_a2a.py [--clients 16] [--seconds 8] [--serial 300]
-                                        [--baseline-src DIR]
+                                        [--baseline-src DIR] [--rounds N]
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.support.agents import agent_config, free_port, start_agent  # noqa: E402
+from tests.support.agents import (  # noqa: E402
+    AgentProcess,
+    agent_config,
+    free_port,
+    start_agent,
+)
 
 ECHO_TOOL = {"name": "echo", "engine": "python",
              "engineSpec": {"entrypoint": "tests.support.echo_tool:echo"}}
@@ -105,22 +111,32 @@ def source(path: Path) -> Path:
     return path / "src" if (path / "src" / "praxis_sdk").is_dir() else path
 
 
-def praxis(home: Path, src: Path, args: argparse.Namespace) -> dict[str, float]:
-    """Our agent (running the `praxis_sdk` in `src`), measured, with its stored tasks."""
+def praxis_agent(home: Path, src: Path) -> AgentProcess:
+    """Our agent, running the `praxis_sdk` in `src`."""
     config = agent_config(home, "bench-a2a", agent={"tools": [ECHO_TOOL], "tools_dir": ""},
                           logging={"level": "warning", "format": "json"},
                           mcp={"enabled": False})
     path = os.pathsep.join([str(src), str(ROOT)])
-    agent = start_agent(home, config, env={"PYTHONPATH": path}, wait=60)
-    try:
-        ours = asyncio.run(measure(agent.url, "/a2a/v1", "CALL echo hello", args.clients,
-                                   args.seconds, args.serial))
+    return start_agent(home, config, env={"PYTHONPATH": path}, wait=60)
+
+
+def praxis(agents: dict[str, AgentProcess], args: argparse.Namespace
+           ) -> dict[str, dict[str, float]]:
+    """Each agent measured `--rounds` times, taking turns; per figure the median round."""
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in agents}
+    for _ in range(args.rounds):
+        for name, agent in agents.items():
+            rounds[name].append(asyncio.run(measure(
+                agent.url, "/a2a/v1", "CALL echo hello", args.clients, args.seconds,
+                args.serial)))
+    out = {}
+    for name, agent in agents.items():
+        figures = {key: statistics.median(r[key] for r in rounds[name])
+                   for key in rounds[name][0]}
         stored = httpx.get(f"{agent.url}/tasks", params={"kind": "a2a",
                                                          "state": "completed"}).json()
-        ours["persisted_completed"] = stored["total"]
-        return ours
-    finally:
-        agent.stop()
+        out[name] = figures | {"rounds": args.rounds, "persisted_completed": stored["total"]}
+    return out
 
 
 def main() -> None:
@@ -129,14 +145,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--serial", type=int, default=300)
     parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds per agent (ours and the baseline take turns)")
     args = parser.parse_args()
     load_before = os.getloadavg()
     out: dict[str, object] = {"clients": args.clients, "seconds": args.seconds}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        out["praxis_sqlite"] = praxis(home / "praxis", ROOT / "src", args)
-        if args.baseline_src:
-            out["baseline"] = praxis(home / "baseline", source(args.baseline_src), args)
+        agents = {"praxis_sqlite": praxis_agent(home / "praxis", ROOT / "src")}
+        try:
+            if args.baseline_src:
+                agents["baseline"] = praxis_agent(home / "baseline",
+                                                  source(args.baseline_src))
+            out |= praxis(agents, args)
+        finally:
+            for agent in agents.values():
+                agent.stop()
         for store in ("memory", "sqlite"):
             proc, url = echo_agent(store, home)
             try:
