@@ -150,12 +150,22 @@ Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
 
 
 class _Writer:
-    """A thread that runs write operations in batches: one transaction for all waiting."""
+    """A thread that runs write operations in batches: one transaction for all waiting.
 
-    def __init__(self, engine: Engine, max_batch: int = 256) -> None:
+    Writes made in one turn of the event loop reach the thread together (one wake-up);
+    a write nobody awaits waits up to `lazy_s` for company, so a task's progress rides
+    along with the next awaited write instead of waking the thread on its own. Order is
+    kept: an awaited write commits everything queued before it.
+    """
+
+    def __init__(self, engine: Engine, max_batch: int = 256, lazy_s: float = 0.005) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+        self.lazy_s = lazy_s
+        self._queue: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
+        self._pending: list[Item] = []
+        self._soon: asyncio.Handle | None = None  # a flush in this turn of the loop
+        self._later: asyncio.TimerHandle | None = None  # a lazy flush
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -164,20 +174,35 @@ class _Writer:
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
-    def _put(self, op: Op) -> asyncio.Future[Any]:
-        if self._loop is None or self._thread is None or not self._thread.is_alive():
+    def _put(self, op: Op, *, urgent: bool) -> asyncio.Future[Any]:
+        loop = self._loop
+        if loop is None or self._thread is None or not self._thread.is_alive():
             raise Unavailable("store is not started")
-        future = self._loop.create_future()
-        self._queue.put((op, future))
+        future = loop.create_future()
+        self._pending.append((op, future))
+        if urgent and self._soon is None:
+            self._soon = loop.call_soon(self._flush)
+        elif self._soon is None and self._later is None:
+            self._later = loop.call_later(self.lazy_s, self._flush)
         return future
+
+    def _flush(self) -> None:
+        """Hand what is pending to the thread."""
+        for handle in (self._soon, self._later):
+            if handle is not None:
+                handle.cancel()
+        self._soon = self._later = None
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self._queue.put(batch)
 
     async def submit(self, op: Op) -> Any:
         """Run `op` in the next transaction; returns its result once committed."""
-        return await self._put(op)
+        return await self._put(op, urgent=True)
 
     def submit_nowait(self, op: Op) -> None:
         """Queue `op`; a failure is logged, nobody awaits it."""
-        self._put(op).add_done_callback(_log_failure)
+        self._put(op, urgent=False).add_done_callback(_log_failure)
 
     def _run(self) -> None:
         stop = False
@@ -185,7 +210,7 @@ class _Writer:
             item = self._queue.get()
             batch: list[Item] = []
             while item is not None:
-                batch.append(item)
+                batch += item
                 if len(batch) >= self.max_batch:
                     break
                 try:
@@ -223,6 +248,7 @@ class _Writer:
         """Commit what is queued, then stop the thread."""
         if self._thread is None:
             return
+        self._flush()
         self._queue.put(None)
         await asyncio.to_thread(self._thread.join)
         self._thread = None
