@@ -4,8 +4,13 @@ Our agent runs a one-step DSL (`CALL echo ...`) whose in-process tool returns at
 beside it, in the same run, a bare a2a-sdk echo agent with `InMemoryTaskStore` and with
 `DatabaseTaskStore` on SQLite. Each is measured serially (one client) and with
 `--clients` concurrent clients; the load average of the shared machine is reported.
+With `--baseline-src DIR`, `baseline` is the same measurement for an agent running the
+`praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`; DIR or DIR/src holds
+`praxis_sdk`); both agents run at once and take turns, `--rounds` times each, and each
+figure is the median round (a shared machine's load moves less between turns).
 
     .venv/bin/python bench/bench_a2a.py [--clients 16] [--seconds 8] [--serial 300]
+                                        [--baseline-src DIR] [--rounds N]
 """
 
 from __future__ import annotations
@@ -26,7 +31,12 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.support.agents import agent_config, free_port, start_agent  # noqa: E402
+from tests.support.agents import (  # noqa: E402
+    AgentProcess,
+    agent_config,
+    free_port,
+    start_agent,
+)
 
 ECHO_TOOL = {"name": "echo", "engine": "python",
              "engineSpec": {"entrypoint": "tests.support.echo_tool:echo"}}
@@ -96,30 +106,61 @@ def echo_agent(store: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"echo agent ({store}) did not start")
 
 
+def source(path: Path) -> Path:
+    """The folder holding `praxis_sdk`: `path` itself or its `src`."""
+    return path / "src" if (path / "src" / "praxis_sdk").is_dir() else path
+
+
+def praxis_agent(home: Path, src: Path) -> AgentProcess:
+    """Our agent, running the `praxis_sdk` in `src`."""
+    config = agent_config(home, "bench-a2a", agent={"tools": [ECHO_TOOL], "tools_dir": ""},
+                          logging={"level": "warning", "format": "json"},
+                          mcp={"enabled": False})
+    path = os.pathsep.join([str(src), str(ROOT)])
+    return start_agent(home, config, env={"PYTHONPATH": path}, wait=60)
+
+
+def praxis(agents: dict[str, AgentProcess], args: argparse.Namespace
+           ) -> dict[str, dict[str, float]]:
+    """Each agent measured `--rounds` times, taking turns; per figure the median round."""
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in agents}
+    for _ in range(args.rounds):
+        for name, agent in agents.items():
+            rounds[name].append(asyncio.run(measure(
+                agent.url, "/a2a/v1", "CALL echo hello", args.clients, args.seconds,
+                args.serial)))
+    out = {}
+    for name, agent in agents.items():
+        figures = {key: statistics.median(r[key] for r in rounds[name])
+                   for key in rounds[name][0]}
+        stored = httpx.get(f"{agent.url}/tasks", params={"kind": "a2a",
+                                                         "state": "completed"}).json()
+        out[name] = figures | {"rounds": args.rounds, "persisted_completed": stored["total"]}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--serial", type=int, default=300)
+    parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds per agent (ours and the baseline take turns)")
     args = parser.parse_args()
     load_before = os.getloadavg()
     out: dict[str, object] = {"clients": args.clients, "seconds": args.seconds}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        config = agent_config(home / "praxis", "bench-a2a",
-                              agent={"tools": [ECHO_TOOL], "tools_dir": ""},
-                              logging={"level": "warning", "format": "json"},
-                              mcp={"enabled": False})
-        agent = start_agent(home / "praxis", config, env={"PYTHONPATH": str(ROOT)}, wait=60)
+        agents = {"praxis_sqlite": praxis_agent(home / "praxis", ROOT / "src")}
         try:
-            ours = asyncio.run(measure(agent.url, "/a2a/v1", "CALL echo hello", args.clients,
-                                       args.seconds, args.serial))
-            stored = httpx.get(f"{agent.url}/tasks", params={"kind": "a2a",
-                                                             "state": "completed"}).json()
-            ours["persisted_completed"] = stored["total"]
-            out["praxis_sqlite"] = ours
+            if args.baseline_src:
+                agents["baseline"] = praxis_agent(home / "baseline",
+                                                  source(args.baseline_src))
+            out |= praxis(agents, args)
         finally:
-            agent.stop()
+            for agent in agents.values():
+                agent.stop()
         for store in ("memory", "sqlite"):
             proc, url = echo_agent(store, home)
             try:
@@ -135,6 +176,12 @@ def main() -> None:
             "tasks_per_s": round(ours["tasks_per_s"] / echo["tasks_per_s"], 2),
             "p50": round(ours["p50_ms"] / echo["p50_ms"], 2),
             "serial_p50": round(ours["serial_p50_ms"] / echo["serial_p50_ms"], 2)}
+    if "baseline" in out:
+        base = out["baseline"]
+        out["ratio_vs_baseline"] = {
+            "tasks_per_s": round(ours["tasks_per_s"] / base["tasks_per_s"], 2),
+            "p50": round(ours["p50_ms"] / base["p50_ms"], 2),
+            "serial_p50": round(ours["serial_p50_ms"] / base["serial_p50_ms"], 2)}
     out["targets"] = {"p50_ms_max": 10, "tasks_per_s_min": 300,
                       "p50_met": ours["p50_ms"] <= 10, "tasks_per_s_met":
                       ours["tasks_per_s"] >= 300}

@@ -1,35 +1,47 @@
-"""SQLite persistence (SQLAlchemy async): tasks and workflow runs, additive schema.
+"""SQLite persistence (SQLAlchemy): tasks and workflow runs, additive schema.
 
-Every write goes through one writer (`_Writer`): writes that arrive while a transaction
-is being committed are grouped into the next one, so N concurrent state changes cost one
-commit, not N (WAL, `synchronous=NORMAL`: a commit survives a crash of the process and
-no commit waits for an fsync). Whole-row writes that follow each other in a transaction
-go to SQLite as one statement per table. A caller's write has been committed when its
-await returns.
+Every write goes through one writer thread (`_Writer`) that owns the database's write
+connection: writes that arrive while a transaction is being committed are grouped into
+the next one, so N concurrent state changes cost one commit, not N, and one hand-off
+between the event loop and the thread (WAL, `synchronous=NORMAL`: a commit survives a
+crash of the process and no commit waits for an fsync). Whole-row writes that follow
+each other in a transaction go to SQLite as one statement per table. A caller's write
+has been committed when its await returns. Reads use the async engine.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
+import json
 import logging
+import queue
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import JSON, Float, Integer, String, delete, event, func, insert, select, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    async_sessionmaker,
-    create_async_engine,
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    String,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
 )
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from praxis_sdk.errors import NotFound, PraxisError, Unavailable
@@ -40,7 +52,7 @@ FINAL_STATES = frozenset({"completed", "failed", "canceled", "rejected"})
 UNFINISHED_STATES = frozenset({"submitted", "working"})
 TASK_COLUMNS = ("id", "kind", "state", "context_id", "input", "result", "error", "meta",
                 "created_at", "updated_at")
-Op = Callable[[AsyncConnection], Awaitable[Any]]
+Op = Callable[[Connection], Any]  # runs in the writer thread, inside its transaction
 
 
 class Base(DeclarativeBase):
@@ -105,8 +117,13 @@ class _Upsert:
     keep: tuple[str, ...]
     rows: list[dict[str, Any]]
 
-    async def __call__(self, conn: AsyncConnection) -> None:
-        await conn.execute(_upsert(conn, self.table, self.keep), self.rows)
+    def __call__(self, conn: Connection) -> None:
+        """One `executemany` on the driver's connection (in the open transaction): the
+        statement is compiled once per table, JSON columns encoded as SQLAlchemy would."""
+        sql, names, encoded = _upsert_sql(conn.dialect, self.table, self.keep)
+        params = [tuple(json.dumps(row[n]) if n in encoded else row[n] for n in names)
+                  for row in self.rows]
+        conn.connection.driver_connection.executemany(sql, params)
 
 
 def _grouped(batch: list[tuple[Op, asyncio.Future[Any]]]
@@ -128,78 +145,123 @@ def _grouped(batch: list[tuple[Op, asyncio.Future[Any]]]
     yield from upserts.values()
 
 
-class _Writer:
-    """Runs write operations in batches: one transaction for all that are waiting."""
+Item = tuple[Op, asyncio.Future[Any]]
+Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
 
-    def __init__(self, engine: AsyncEngine, max_batch: int = 256) -> None:
+
+class _Writer:
+    """A thread that runs write operations in batches: one transaction for all waiting.
+
+    Writes made in one turn of the event loop reach the thread together (one wake-up);
+    a write nobody awaits waits up to `lazy_s` for company, so a task's progress rides
+    along with the next awaited write instead of waking the thread on its own. Order is
+    kept: an awaited write commits everything queued before it.
+    """
+
+    def __init__(self, engine: Engine, max_batch: int = 256, lazy_s: float = 0.005) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Op, asyncio.Future[Any]]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self.lazy_s = lazy_s
+        self._queue: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
+        self._pending: list[Item] = []
+        self._soon: asyncio.Handle | None = None  # a flush in this turn of the loop
+        self._later: asyncio.TimerHandle | None = None  # a lazy flush
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="store-writer")
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+
+    def _put(self, op: Op, *, urgent: bool) -> asyncio.Future[Any]:
+        loop = self._loop
+        if loop is None or self._thread is None or not self._thread.is_alive():
+            raise Unavailable("store is not started")
+        future = loop.create_future()
+        self._pending.append((op, future))
+        if urgent and self._soon is None:
+            self._soon = loop.call_soon(self._flush)
+        elif self._soon is None and self._later is None:
+            self._later = loop.call_later(self.lazy_s, self._flush)
+        return future
+
+    def _flush(self) -> None:
+        """Hand what is pending to the thread."""
+        for handle in (self._soon, self._later):
+            if handle is not None:
+                handle.cancel()
+        self._soon = self._later = None
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self._queue.put(batch)
 
     async def submit(self, op: Op) -> Any:
         """Run `op` in the next transaction; returns its result once committed."""
-        if self._task is None or self._task.done():
-            raise Unavailable("store is not started")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((op, future))
-        return await future
+        return await self._put(op, urgent=True)
 
     def submit_nowait(self, op: Op) -> None:
-        """Queue `op`; a failure is logged by the writer, nobody awaits it."""
-        if self._task is None or self._task.done():
-            raise Unavailable("store is not started")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_log_failure)
-        self._queue.put_nowait((op, future))
+        """Queue `op`; a failure is logged, nobody awaits it."""
+        self._put(op, urgent=False).add_done_callback(_log_failure)
 
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._commit(batch)
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            item = self._queue.get()
+            batch: list[Item] = []
+            while item is not None:
+                batch += item
+                if len(batch) >= self.max_batch:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            stop = item is None
+            if batch:
+                self._report(self._commit(batch))
 
-    async def _commit(self, batch: list[tuple[Op, asyncio.Future[Any]]]) -> None:
-        results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+    def _commit(self, batch: list[Item]) -> list[Outcome]:
+        results: list[Outcome] = []
         try:
-            async with self.engine.begin() as conn:
+            with self.engine.begin() as conn:
                 for op, futures in _grouped(batch):
                     try:
-                        value = await op(conn)
+                        value = op(conn)
                     except PraxisError as exc:  # our own check failed: nothing was written
                         results += [(future, None, exc) for future in futures]
                     else:
                         results += [(future, value, None) for future in futures]
         except Exception as exc:  # the transaction failed: every write in it failed
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(Unavailable(f"store write failed: {exc}"))
-            return
-        for future, value, error in results:
-            if future.done():
-                continue
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(value)
+            failed = Unavailable(f"store write failed: {exc}")
+            return [(future, None, failed) for _, future in batch]
+        return results
+
+    def _report(self, results: list[Outcome]) -> None:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(_settle, results)
+        except RuntimeError:  # the loop has closed: nobody is waiting any more
+            log.warning("store writes committed after the event loop closed")
 
     async def close(self) -> None:
-        """Commit what is queued, then stop."""
-        if self._task is None:
+        """Commit what is queued, then stop the thread."""
+        if self._thread is None:
             return
-        pending = []
-        while not self._queue.empty():
-            pending.append(self._queue.get_nowait())
-        if pending:
-            await self._commit(pending)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        self._flush()
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+
+def _settle(results: list[Outcome]) -> None:
+    for future, value, error in results:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
 
 
 class Store:
@@ -210,6 +272,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: AsyncEngine | None = None
+        self._sync_engine: Engine | None = None
         self._session: async_sessionmaker | None = None
         self._writer: _Writer | None = None
 
@@ -226,21 +289,27 @@ class Store:
             except OSError as exc:
                 raise Unavailable(f"data dir {folder} is not writable: {exc.strerror}") from None
         self._engine = create_async_engine(self.url)
+        self._sync_engine = create_engine(parsed.set(drivername=parsed.get_backend_name()),
+                                          pool_size=1)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
         self._session = async_sessionmaker(self._engine, expire_on_commit=False)
         async with self._engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
         async with self._session() as s, s.begin():
             if await s.get(SchemaVersion, SCHEMA_VERSION) is None:
                 s.add(SchemaVersion(version=SCHEMA_VERSION, applied_at=time.time()))
-        self._writer = _Writer(self._engine)
+        self._writer = _Writer(self._sync_engine)
         self._writer.start()
 
     async def close(self) -> None:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+            self._sync_engine = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
@@ -287,8 +356,8 @@ class Store:
                     updated_at=now)
         row = task.model_dump()
 
-        async def op(conn: AsyncConnection) -> None:
-            await conn.execute(insert(TaskRow), [row])
+        def op(conn: Connection) -> None:
+            conn.execute(insert(TaskRow), [row])
 
         await self.write(op)
         return task
@@ -299,8 +368,8 @@ class Store:
         query = (update(TaskRow).where(TaskRow.id == task_id).values(**fields)
                  .returning(*(getattr(TaskRow, c) for c in TASK_COLUMNS)))
 
-        async def op(conn: AsyncConnection) -> Any:
-            found = (await conn.execute(query)).first()
+        def op(conn: Connection) -> Any:
+            found = conn.execute(query).first()
             if found is None:
                 raise NotFound(f"no task {task_id!r}")
             return found
@@ -324,8 +393,8 @@ class Store:
             self.write_nowait(op)
 
     async def delete_task(self, task_id: str) -> None:
-        async def op(conn: AsyncConnection) -> None:
-            await conn.execute(delete(TaskRow).where(TaskRow.id == task_id))
+        def op(conn: Connection) -> None:
+            conn.execute(delete(TaskRow).where(TaskRow.id == task_id))
 
         await self.write(op)
 
@@ -391,14 +460,14 @@ class Store:
 
     async def prune(self, older_than: float) -> int:
         """Delete finished tasks (and their runs) last changed before `older_than` (unix s)."""
-        async def op(conn: AsyncConnection) -> int:
+        def op(conn: Connection) -> int:
             old = select(TaskRow.id).where(TaskRow.state.in_(FINAL_STATES),
                                            TaskRow.updated_at < older_than)
-            await conn.execute(delete(RunRow).where(RunRow.task_id.in_(old)))
-            await conn.execute(delete(RunRow).where(
+            conn.execute(delete(RunRow).where(RunRow.task_id.in_(old)))
+            conn.execute(delete(RunRow).where(
                 RunRow.task_id.is_(None), RunRow.updated_at < older_than,
                 RunRow.status.in_(("completed", "failed", "cancelled"))))
-            gone = await conn.execute(delete(TaskRow).where(
+            gone = conn.execute(delete(TaskRow).where(
                 TaskRow.state.in_(FINAL_STATES), TaskRow.updated_at < older_than))
             return gone.rowcount or 0
 
@@ -444,17 +513,24 @@ def _task(row: TaskRow) -> Task:
     )
 
 
-def _upsert(conn: AsyncConnection, table: type[Base] = TaskRow,
-            keep: tuple[str, ...] = ("created_at",)) -> Any:
-    """INSERT ... ON CONFLICT(id) DO UPDATE of every column but `keep` (SQLite, PostgreSQL).
-
-    A `keep` column that is NULL in the row is kept as stored; otherwise it is set.
-    """
-    return _upsert_statement(conn.dialect.name, table, keep)
+@functools.cache
+def _upsert_sql(dialect: Dialect, table: type[Base], keep: tuple[str, ...]
+                ) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    """The upsert's SQL text, its parameters' names in order, and the JSON columns."""
+    compiled = _upsert_statement(dialect.name, table, keep).compile(dialect=dialect)
+    if compiled.positiontup is None:
+        raise Unavailable(f"the store needs a driver with positional parameters, not "
+                          f"{dialect.driver}")
+    encoded = frozenset(c.name for c in table.__table__.columns if isinstance(c.type, JSON))
+    return str(compiled), tuple(compiled.positiontup), encoded
 
 
 @functools.cache
 def _upsert_statement(dialect: str, table: type[Base], keep: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT(id) DO UPDATE of every column but `keep` (SQLite, PostgreSQL).
+
+    A `keep` column that is NULL in the row is kept as stored; otherwise it is set.
+    """
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:

@@ -138,18 +138,20 @@ class Delegator:
 
         A cancel can come while the other agent's first answer (which names the task) is
         still on its way; that answer is waited for, so the task does not run on unseen.
+        The cancel is sent without waiting for the following to unwind (a request in
+        flight, e.g. a poll over libp2p, may take its time to notice it was cancelled).
         """
+        follow.add_done_callback(lambda f: f.cancelled() or f.exception())  # no stray warning
         with contextlib.suppress(Exception):
             async with asyncio.timeout(CANCEL_WAIT_S):
                 while not result.task_id and not follow.done():
                     await asyncio.sleep(0.01)
                 follow.cancel()
-                await asyncio.wait([follow])
-                follow.cancelled() or follow.exception()  # retrieved: no stray warning
                 if result.task_id and result.state not in _FINAL_NAMES:
                     task = await asyncio.shield(client.cancel_task(CancelTaskRequest(
                         id=result.task_id)))
                     _take_task(result, task)
+                await asyncio.wait([follow])
 
     @contextlib.asynccontextmanager
     async def _client(self, agent: str, timeout: float

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from praxis_sdk.api.params import Limit, Offset
@@ -144,19 +144,36 @@ def run_summary(state: RunState, task_id: str | None) -> RunSummary:
 # ---------------------------------------------------------------- HTTP
 
 
+def is_jsonrpc(body: Any) -> bool:
+    """Whether a request body is a JSON-RPC call (an A2A request sent to `/execute`)."""
+    return isinstance(body, dict) and body.get("jsonrpc") == "2.0" and "method" in body
+
+
+async def a2a_call(request: Request, services: Services) -> Response:
+    """An A2A JSON-RPC body sent to `/execute`: the very handler `POST /a2a/v1` runs."""
+    if services.a2a is None or not services.config.a2a.serve_http:
+        raise Unavailable("A2A over HTTP is off on this agent (a2a.enabled / a2a.serve_http)")
+    return await services.a2a.jsonrpc(request)
+
+
 @router.post("/execute", response_model=Task)
 async def execute(
     body: ExecuteRequest,
+    request: Request,
     response: Response,
     wait: bool = Query(True, description="false: return the task id at once"),
     timeout_s: float = Query(600.0, gt=0, le=3600, description="How long to wait"),
     services: Services = Depends(get_services),
-) -> Task:
+) -> Task | Response:
     """Run a DSL script, or plan and run a plain-language request, as a task.
 
     A request's task result holds the plan (`plan`, in the DSL), every step's result
     (`steps`) and the model's `answer`. With `wait=false` the task returns at once.
+    A JSON-RPC A2A body (`{"jsonrpc": "2.0", "method": ...}`) is answered as
+    `POST /a2a/v1` answers it.
     """
+    if is_jsonrpc(await request.json()):
+        return await a2a_call(request, services)
     runner = runner_of(services)
     if body.dsl is not None:
         task = await runner.execute_dsl(body.dsl, wait=wait, wait_s=timeout_s)

@@ -328,8 +328,10 @@ class WorkflowService:
                                          caller="workflow")
 
     async def _save(self, state: RunState) -> None:
-        """A run is written when its status changes (the final one awaited); step progress
-        in between is served live from the executor, so it is not written each time."""
+        """A run is written when its status changes; step progress in between is served
+        live from the executor, so it is not written each time. No save is awaited: the
+        store commits in order, and the task's final write, which whoever follows the run
+        awaits before answering (`_settle`, the A2A executor), commits the run's end too."""
         if self._saved.get(state.id) == state.status and not state.finished:
             return
         self._saved[state.id] = state.status
@@ -337,7 +339,7 @@ class WorkflowService:
             self._saved.pop(state.id, None)
         task_id = self._task_of.get(state.id)
         data = state.model_dump(mode="json") | {"task_id": task_id}
-        await self.store.save_run(state.id, data, task_id=task_id, wait=state.finished)
+        await self.store.save_run(state.id, data, task_id=task_id, wait=False)
 
     def _publish(self, kind: str, payload: dict[str, Any]) -> None:
         self.bus.publish(kind, payload)

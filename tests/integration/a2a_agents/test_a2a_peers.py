@@ -74,6 +74,9 @@ def test_delegation_over_libp2p_when_http_a2a_is_closed_and_cancel_follows(
     b = spawn_agent("p2p-b", env=ENV, agent=tools_section(), p2p=p2p_section(),
                     a2a={"serve_http": False})
     assert httpx.post(f"{b.url}/a2a/v1", json={}).status_code == 404
+    closed = httpx.post(f"{b.url}/execute", json={"jsonrpc": "2.0", "id": 1,
+                                                  "method": "GetTask", "params": {"id": "x"}})
+    assert closed.status_code == 503 and "a2a.serve_http" in closed.text, closed.text
     a = spawn_agent("p2p-a", env=ENV, agent=tools_section(),
                     p2p=p2p_section(bootstrap_nodes=[b.url]))
     wait_until(lambda: any(c.get("name") == "p2p-b" for c in httpx.get(

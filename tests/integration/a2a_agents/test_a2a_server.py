@@ -218,6 +218,36 @@ async def test_json_rpc_errors_have_the_spec_codes_never_500(spawn_agent: Spawn)
     assert 'praxis_tasks_total{kind="a2a",state="completed"}' in metrics
 
 
+async def test_execute_answers_a_json_rpc_body_as_a2a_v1_does(spawn_agent: Spawn) -> None:
+    agent = spawn(spawn_agent)
+    sent = rpc(agent, "SendMessage", {"message": {
+        "messageId": "m-1", "role": "ROLE_USER", "parts": [{"text": "CALL echo via-rpc"}]}},
+        path="/execute")
+    assert sent.status_code == 200, sent.text
+    task = sent.json()["result"]["task"]
+    assert task["status"]["state"] == "TASK_STATE_COMPLETED"
+    assert task["artifacts"][0]["parts"][0]["text"] == "via-rpc"
+    found = rpc(agent, "GetTask", {"id": task["id"]}).json()["result"]
+    assert found["id"] == task["id"] and found["status"]["state"] == "TASK_STATE_COMPLETED"
+    old = rpc(agent, "message/send", {"message": {
+        "messageId": "m-2", "role": "user", "kind": "message",
+        "parts": [{"kind": "text", "text": "CALL echo old-names"}]}}, version=None,
+        path="/execute").json()["result"]
+    assert old["status"]["state"] == "completed"
+    for method, params, version in (("GetTask", {"id": "no-such-task"}, "1.0"),
+                                    ("tasks/get", {"id": "no-such-task"}, None),
+                                    ("SendMessage", {"message": 5}, "1.0"),
+                                    ("NoSuchMethod", {}, "1.0")):
+        here, there = (rpc(agent, method, params, version=version, path=path)
+                       for path in ("/execute", "/a2a/v1"))
+        assert here.status_code == there.status_code == 200, here.text
+        assert here.json()["error"]["code"] == there.json()["error"]["code"], here.text
+    plain = httpx.post(f"{agent.url}/execute", json={"dsl": "CALL echo plain"}, timeout=30)
+    assert plain.json()["state"] == "completed"
+    metrics = httpx.get(f"{agent.url}/metrics").text
+    assert 'praxis_a2a_requests_total{method="SendMessage",outcome="ok"}' in metrics
+
+
 async def test_with_a_token_the_card_is_open_and_every_method_needs_it(
         spawn_agent: Spawn) -> None:
     agent = spawn(spawn_agent, http={"auth_token": "s3cret"})
@@ -225,7 +255,7 @@ async def test_with_a_token_the_card_is_open_and_every_method_needs_it(
     assert card.status_code == 200
     assert card.json()["securitySchemes"]["bearer"]["httpAuthSecurityScheme"]["scheme"] == \
         "Bearer"
-    for path in ("/", "/a2a/v1", "/a2a/rest/tasks"):
+    for path in ("/", "/a2a/v1", "/a2a/rest/tasks", "/execute"):
         for method in ("SendMessage", "GetTask", "ListTasks", "CancelTask", "message/send"):
             reply = httpx.post(f"{agent.url}{path}", json={"jsonrpc": "2.0", "id": 1,
                                                           "method": method, "params": {}})
