@@ -25,7 +25,8 @@ from typing import Any
 
 FRAME = re.compile(r"^(?P<name>.+?) \((?P<file>[^:()]+)(?::(?P<line>\d+))?\)$")
 IDLE = ("epoll.poll", "select", "get_events", "_epoll_wait", "wait (threading.py",
-        "sleep_forever", "_io_epoll.py", "selectors.py", "run_forever")
+        "sleep_forever", "_io_epoll.py", "selectors.py", "run_forever",
+        "_worker (concurrent/futures/thread.py)")
 
 
 def parse(line: str) -> tuple[str, list[str], int] | None:
@@ -37,8 +38,10 @@ def parse(line: str) -> tuple[str, list[str], int] | None:
     while frames and frames[0].startswith(("process ", "thread ")):
         head = frames.pop(0)
         if head.startswith("process "):
-            process = head.split(":", 1)[1].strip('"').split(" --")[0].split("/")[-1]
-            process += " " + " ".join(head.split('"')[1].split()[-2:])
+            pid, _, command = head[len("process "):].partition(":")
+            words = command.strip('"').split()
+            script = next((w for w in words if w.endswith(".py")), words[0] if words else "")
+            process = f"{pid} {script.split('/')[-1]}"
     return process, frames, int(count)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 
 import trio
 
@@ -41,6 +42,63 @@ class _Call:
         self.error: PraxisError | None = None
 
 
+class _Lines:
+    """Lines waiting for the next write, and the event their senders wait on."""
+
+    __slots__ = ("data", "sent", "error")
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.sent = trio.Event()
+        self.error: BaseException | None = None
+
+
+class Outbox:
+    """Lines sent on one stream by many tasks, written together.
+
+    Whoever finds no write running writes every line queued so far with one
+    `write(b"".join(lines))` (one yamux frame, one Noise message, one socket send for
+    up to `DEPTH` answers or requests), then again for the lines queued meanwhile. Lines
+    never interleave and nobody waits for a scheduling turn that would not come anyway.
+    `send` returns once its line was written and raises the error of that write."""
+
+    def __init__(self, write: Callable[[bytes], Awaitable[None]]) -> None:
+        self._write = write
+        self._lines = _Lines()
+        self._writing = False
+
+    async def send(self, data: bytes) -> None:
+        lines = self._lines
+        lines.data.append(data)
+        if self._writing:
+            await lines.sent.wait()
+        else:
+            await self._drain()
+        if lines.error is not None:
+            raise lines.error
+
+    async def _drain(self) -> None:
+        self._writing = True
+        try:
+            while self._lines.data:
+                lines, self._lines = self._lines, _Lines()
+                try:
+                    await self._write(b"".join(lines.data))
+                except Exception as exc:  # every sender of these lines sees it
+                    lines.error = exc
+                except BaseException:  # cancelled: the others hear it as a failed write
+                    lines.error = Unavailable(f"a write on {TOOL_PIPELINED} was cancelled")
+                    raise
+                finally:
+                    lines.sent.set()
+        finally:
+            self._writing = False
+            if self._lines.data:  # left behind by a cancelled writer
+                lines, self._lines = self._lines, _Lines()
+                lines.error = Unavailable(f"a write on {TOOL_PIPELINED} was cancelled")
+                lines.sent.set()
+
+
 class Pipe:
     """The caller's end of one pipelined stream: sends requests, routes answers by id."""
 
@@ -50,7 +108,7 @@ class Pipe:
         self.open = True
         self._calls: dict[str, _Call] = {}
         self._slots = trio.Semaphore(DEPTH)
-        self._write_lock = trio.Lock()
+        self._outbox = Outbox(self._write)
 
     async def call(self, request: wire.ToolRequest, data: bytes) -> wire.ToolResponse:
         """Send `data` (the encoded request) and wait for the answer with its id."""
@@ -72,21 +130,21 @@ class Pipe:
     async def _send(self, data: bytes) -> None:
         # shielded: a caller's timeout must not leave half a line on the shared stream
         with trio.CancelScope(shield=True):
-            await take(self._write_lock)
-            try:
-                if not self.open:
-                    raise Unavailable("the pipelined tool stream is closed")
-                with trio.move_on_after(self.io_timeout) as scope:
-                    try:
-                        await self.lines.stream.write(data)
-                    except Exception as exc:
-                        await self.broken(Unavailable(f"tool stream write failed: {exc!r}"))
-                if scope.cancelled_caught:
-                    await self.broken(Timeout(f"writing on {TOOL_PIPELINED} took over "
-                                              f"{self.io_timeout:.1f}s"))
-            finally:
-                self._write_lock.release()
+            await self._outbox.send(data)
         self.lines.metrics.message(TOOL_PIPELINED, "out", len(data))
+
+    async def _write(self, data: bytes) -> None:
+        """The outbox's write (one at a time): a failure or stall breaks the stream."""
+        if not self.open:
+            raise Unavailable("the pipelined tool stream is closed")
+        with trio.move_on_after(self.io_timeout) as scope:
+            try:
+                await self.lines.stream.write(data)
+            except Exception as exc:
+                await self.broken(Unavailable(f"tool stream write failed: {exc!r}"))
+        if scope.cancelled_caught:
+            await self.broken(Timeout(f"writing on {TOOL_PIPELINED} took over "
+                                      f"{self.io_timeout:.1f}s"))
 
     async def broken(self, error: PraxisError) -> None:
         """A write failed: reset the stream (its reader then ends) and raise `error`."""
@@ -205,7 +263,8 @@ async def serve(node: protocols.Handlers, lines: protocols.LineStream) -> None:
 
     The first request must come within the I/O timeout (a peer opening the stream and
     sending nothing, or closing it at once, misbehaves); later, an idle stream stays open."""
-    slots, write_lock = trio.Semaphore(DEPTH), trio.Lock()
+    slots = trio.Semaphore(DEPTH)
+    outbox = Outbox(lambda data: lines.write_bytes(data, node.io_timeout))
     timeout = node.io_timeout
     async with trio.open_nursery() as nursery:
         while True:
@@ -217,20 +276,19 @@ async def serve(node: protocols.Handlers, lines: protocols.LineStream) -> None:
                 break
             timeout = math.inf
             request = wire.parse(wire.ToolRequest, value, "tool request")
-            nursery.start_soon(_answer, node, lines, request, slots, write_lock)
+            nursery.start_soon(_answer, node, lines, request, slots, outbox)
 
 
 async def _answer(node: protocols.Handlers, lines: protocols.LineStream,
-                  request: wire.ToolRequest, slots: trio.Semaphore, write_lock: trio.Lock) -> None:
+                  request: wire.ToolRequest, slots: trio.Semaphore, outbox: Outbox) -> None:
     try:
         response = await protocols.answer_tool(node, lines.peer_id, request)
-        await take(write_lock)
         try:
-            await lines.write_value(response, node.io_timeout)
+            data = wire.encode_line(response, lines.max_bytes)
         except TooLarge as exc:  # an answer over the line limit: its caller hears why
-            await lines.write_value(wire.response_from_error(request.id, exc), node.io_timeout)
-        finally:
-            write_lock.release()
+            data = wire.encode_line(wire.response_from_error(request.id, exc), lines.max_bytes)
+        await outbox.send(data)
+        lines.metrics.message(TOOL_PIPELINED, "out", len(data))
     finally:
         slots.release()
 
