@@ -9,7 +9,9 @@ over `--rounds`, the client measures:
 
 - `p50_us` / `p99_us`: serial round trips on one open stream;
 - `calls_per_s`: `--inflight` round trips open at a time on that one stream (each
-  waits for its own echo, as the pipelined `/praxis/tool/2.0.0` stream does).
+  waits for its own echo, as the pipelined `/praxis/tool/2.0.0` stream does);
+- `client_cpu_us_per_call`: the client process's CPU time per call, serial and in
+  flight (compare with `caller_cpu_us_per_call` of `bench_p2p.py`).
 
 Transports:
 - `tcp`: a trio TCP socket, nothing else (the Python + trio floor of this machine);
@@ -130,10 +132,12 @@ async def measure(echoes: Echoes, calls: int, inflight: int) -> dict[str, Any]:
     for _ in range(50):
         await echoes.call()
     times = []
+    cpu = time.process_time()
     for _ in range(calls):
         started = time.perf_counter()
         await echoes.call()
         times.append((time.perf_counter() - started) * 1e6)
+    serial_cpu = (time.process_time() - cpu) / calls * 1e6
     times.sort()
     total = calls * 4
     slots = trio.Semaphore(inflight)
@@ -142,7 +146,7 @@ async def measure(echoes: Echoes, calls: int, inflight: int) -> dict[str, Any]:
         async with slots:
             await echoes.call()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     async with trio.open_nursery() as nursery:
         for _ in range(total):
             await slots.acquire()
@@ -152,6 +156,9 @@ async def measure(echoes: Echoes, calls: int, inflight: int) -> dict[str, Any]:
     return {"p50_us": round(statistics.median(times), 1),
             "p99_us": round(times[int(calls * 0.99) - 1], 1),
             "calls_per_s": round(total / elapsed), "inflight": inflight,
+            "client_cpu_us_per_call": {
+                "serial": round(serial_cpu, 1),
+                "inflight": round((time.process_time() - cpu) / total * 1e6, 1)},
             "load": [round(x, 2) for x in os.getloadavg()]}
 
 
@@ -224,6 +231,9 @@ def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         return round(statistics.median(values), 1)
     out = {"p50_us": median("p50_us"), "p99_us": median("p99_us"),
            "calls_per_s": median("calls_per_s"),
+           "client_cpu_us_per_call": {
+               kind: round(statistics.median(r["client_cpu_us_per_call"][kind] for r in rounds), 1)
+               for kind in ("serial", "inflight")},
            "rounds": [{k: r[k] for k in ("p50_us", "calls_per_s", "load")} for r in rounds]}
     if "new_stream_per_call" in rounds[0]:
         out["new_stream_per_call"] = {"p50_us": median("p50_us", "new_stream_per_call"),
