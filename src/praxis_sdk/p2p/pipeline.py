@@ -43,60 +43,55 @@ class _Call:
 
 
 class _Lines:
-    """Lines waiting for the next write, and the event their senders wait on."""
+    """Lines queued for one write; `written` once a sender has written (or tried) them."""
 
-    __slots__ = ("data", "sent", "error")
+    __slots__ = ("data", "written", "error")
 
     def __init__(self) -> None:
         self.data: list[bytes] = []
-        self.sent = trio.Event()
+        self.written = False
         self.error: BaseException | None = None
 
 
 class Outbox:
     """Lines sent on one stream by many tasks, written together.
 
-    Whoever finds no write running writes every line queued so far with one
-    `write(b"".join(lines))` (one yamux frame, one Noise message, one socket send for
-    up to `DEPTH` answers or requests), then again for the lines queued meanwhile. Lines
-    never interleave and nobody waits for a scheduling turn that would not come anyway.
-    `send` returns once its line was written and raises the error of that write."""
+    Senders take turns on a fair lock. The first sender of a batch to get the lock writes
+    every line queued in that batch with one `write(b"".join(lines))` (one yamux frame,
+    one Noise message, one socket send for up to `DEPTH` requests or answers); lines
+    sent while that write runs form the next batch. So a lone sender writes at once, no
+    sender writes more than its own batch (none is kept writing for others), and lines
+    never interleave. `send` returns once its line was written and raises the error of
+    the write that carried it."""
 
     def __init__(self, write: Callable[[bytes], Awaitable[None]]) -> None:
         self._write = write
         self._lines = _Lines()
-        self._writing = False
+        self._lock = trio.Lock()
 
     async def send(self, data: bytes) -> None:
         lines = self._lines
         lines.data.append(data)
-        if self._writing:
-            await lines.sent.wait()
-        else:
-            await self._drain()
+        await take(self._lock)
+        try:
+            if not lines.written:
+                await self._write_batch(lines)
+        finally:
+            self._lock.release()
         if lines.error is not None:
             raise lines.error
 
-    async def _drain(self) -> None:
-        self._writing = True
+    async def _write_batch(self, lines: _Lines) -> None:
+        lines.written = True
+        if self._lines is lines:
+            self._lines = _Lines()
         try:
-            while self._lines.data:
-                lines, self._lines = self._lines, _Lines()
-                try:
-                    await self._write(b"".join(lines.data))
-                except Exception as exc:  # every sender of these lines sees it
-                    lines.error = exc
-                except BaseException:  # cancelled: the others hear it as a failed write
-                    lines.error = Unavailable(f"a write on {TOOL_PIPELINED} was cancelled")
-                    raise
-                finally:
-                    lines.sent.set()
-        finally:
-            self._writing = False
-            if self._lines.data:  # left behind by a cancelled writer
-                lines, self._lines = self._lines, _Lines()
-                lines.error = Unavailable(f"a write on {TOOL_PIPELINED} was cancelled")
-                lines.sent.set()
+            await self._write(b"".join(lines.data))
+        except Exception as exc:  # every sender of these lines sees it
+            lines.error = exc
+        except BaseException:  # cancelled: the others hear it as a failed write
+            lines.error = Unavailable(f"a write on {TOOL_PIPELINED} was cancelled")
+            raise
 
 
 class Pipe:

@@ -68,37 +68,56 @@ async def a_failed_write_reaches_every_sender_of_its_lines() -> None:
     assert stream.writes == [b"later\n"]
 
 
-def test_a_cancelled_writer_fails_the_lines_it_leaves_behind() -> None:
-    trio.run(a_cancelled_writer_fails_the_lines_it_leaves_behind)
+def test_a_cancelled_writer_fails_the_other_lines_of_its_write() -> None:
+    trio.run(a_cancelled_writer_fails_the_other_lines_of_its_write)
 
 
-async def a_cancelled_writer_fails_the_lines_it_leaves_behind() -> None:
-    started = trio.Event()
-
+async def a_cancelled_writer_fails_the_other_lines_of_its_write() -> None:
     async def stalled(data: bytes) -> None:
-        started.set()
         await trio.sleep_forever()
 
     outbox = Outbox(stalled)
     failures = []
 
-    async def send_after_start() -> None:
-        await started.wait()
-        try:
-            await outbox.send(b"second\n")
-        except Unavailable as exc:
-            failures.append(exc.message)
+    async def send(scope: trio.CancelScope, line: bytes) -> None:
+        with scope:
+            try:
+                await outbox.send(line)
+            except Unavailable as exc:
+                failures.append(exc.message)
+
+    first, second, third = trio.CancelScope(), trio.CancelScope(), trio.CancelScope()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(send, first, b"first\n")  # writes alone, stalls
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.start_soon(send, second, b"second\n")  # these two: the next write,
+        await trio.testing.wait_all_tasks_blocked()
+        nursery.start_soon(send, third, b"third\n")
+        await trio.testing.wait_all_tasks_blocked()
+        first.cancel()
+        await trio.testing.wait_all_tasks_blocked()  # made by `second` (the lock is fair)
+        second.cancel()
+    assert failures == ["a write on /praxis/tool/2.0.0 was cancelled"]  # from `third`
+
+
+def test_no_sender_keeps_writing_for_later_senders() -> None:
+    trio.run(no_sender_keeps_writing_for_later_senders)
+
+
+async def no_sender_keeps_writing_for_later_senders() -> None:
+    stream = Stream()
+    outbox = Outbox(stream.write)
+    writes_by: dict[bytes, int] = {}
+
+    async def send(line: bytes) -> None:
+        before = len(stream.writes)
+        await outbox.send(line)
+        writes_by[line] = len(stream.writes) - before
 
     async with trio.open_nursery() as nursery:
-        writer = trio.CancelScope()
-
-        async def first() -> None:
-            with writer:
-                await outbox.send(b"first\n")
-
-        nursery.start_soon(first)
-        nursery.start_soon(send_after_start)
-        await started.wait()
-        await trio.testing.wait_all_tasks_blocked()
-        writer.cancel()
-    assert failures == ["a write on /praxis/tool/2.0.0 was cancelled"]
+        for index in range(20):
+            nursery.start_soon(send, b"%d\n" % index)
+            await trio.lowlevel.checkpoint()
+    lines = b"".join(stream.writes).splitlines(keepends=True)
+    assert sorted(lines) == sorted(b"%d\n" % i for i in range(20))
+    assert max(writes_by.values()) <= 2  # its own write and at most the one before it
