@@ -7,6 +7,8 @@
   between two node processes on loopback (target p50 <= 1 ms), measured inside node A
   (P2PService.call_tool, no HTTP in the loop);
 - throughput: calls per second with 32 calls in flight (target >= 2,000/s);
+- `caller_cpu_us_per_call`: CPU time of node A's process (all threads) per call, serial
+  and in flight: a figure the machine's load moves much less than the times;
 - `--baseline-src DIR`: the same figures, right after, for two nodes running the
   `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`);
 - `load`: the `uptime` load averages when each figure was taken;
@@ -71,6 +73,12 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
+def rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    return round(value, 3) if isinstance(value, float) else value
+
+
 def profile_text(report: dict[str, str], lines: int = 18) -> dict[str, list[str]]:
     out = {}
     for thread, text in report.items():
@@ -102,8 +110,7 @@ def loopback(calls: int, inflight: int, profile: bool, src: Path | None = None
             figures = client.post(f"{a['http']}/bench", json={
                 "peer_id": b["peer_id"], "n": calls, "inflight": inflight}).json()
             out: dict[str, Any] = {"bootstrap_url_to_cards_s": round(bootstrap_s, 3), **{
-                k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()},
-                "load": load}
+                k: rounded(v) for k, v in figures.items()}, "load": load}
             if profile:
                 out["profile"] = {
                     name: profile_text(client.post(f"{node['http']}/cprofile",

@@ -15,7 +15,8 @@ keep-alive client on A's HTTP API, interleaved in one run:
   example `git archive <rev> src | tar -x -C DIR`); every figure is then taken for
   both pairs, one right after the other;
 - `--profile DIR`: py-spy samples (raw, collapsed stacks) of both agents during a
-  serial run;
+  serial run, and in `DIR/inflight` during `wrk`; `bench/profile_shares.py FILE` turns
+  one into shares of busy samples;
 - `--syscalls`: system calls per remote call in A and in B (`strace -c` during a serial
   run): a figure that does not depend on how busy the machine is.
 """
@@ -136,8 +137,9 @@ def throughput(a: AgentProcess, connections: int, seconds: float) -> dict[str, A
 
 
 def profiled(a: AgentProcess, b: AgentProcess, client: httpx.Client, calls: int,
-             out: Path) -> dict[str, str]:
-    """py-spy both agents (all threads, idle frames dropped) during a serial run."""
+             out: Path, connections: int = 0, seconds: float = 0) -> dict[str, str]:
+    """py-spy both agents (all threads) during a serial run, or during `wrk` with
+    `connections` when given (shares: `bench/profile_shares.py FILE`)."""
     out.mkdir(parents=True, exist_ok=True)
     spies = {name: subprocess.Popen(
         ["py-spy", "record", "--pid", str(agent.proc.pid), "--rate", "500", "--threads",
@@ -145,8 +147,14 @@ def profiled(a: AgentProcess, b: AgentProcess, client: httpx.Client, calls: int,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name, agent in
         (("agent_a", a), ("agent_b", b))}
     time.sleep(1.0)
-    for _ in range(calls):
-        client.post(REMOTE, json=BODY)
+    if connections:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+            handle.write(WRK_LUA)
+        wrk(a.url + REMOTE, connections, seconds, Path(handle.name))
+        Path(handle.name).unlink()
+    else:
+        for _ in range(calls):
+            client.post(REMOTE, json=BODY)
     for spy in spies.values():
         spy.send_signal(2)
         spy.wait(30)
@@ -212,6 +220,10 @@ def main() -> None:
             if args.profile:
                 a, b = pairs["now"]
                 report["profile"] = profiled(a, b, clients["now"], args.calls, args.profile)
+                if shutil.which("wrk"):
+                    report["profile_inflight"] = profiled(
+                        a, b, clients["now"], args.calls, args.profile / "inflight",
+                        args.inflight, args.seconds)
         finally:
             for client in clients.values():
                 client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -110,6 +111,7 @@ class Notifee(INotifee):
         return None
 
 
+@functools.lru_cache(maxsize=1024)  # every call checks its peer: no base58 decode each time
 def parse_id(peer_id: str) -> ID:
     try:
         return ID.from_base58(peer_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 
 import trio
 
@@ -41,6 +42,58 @@ class _Call:
         self.error: PraxisError | None = None
 
 
+class _Lines:
+    """Lines queued for one write; `written` once a sender has written (or tried) them."""
+
+    __slots__ = ("data", "written", "error")
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.written = False
+        self.error: BaseException | None = None
+
+
+class Outbox:
+    """Lines sent on one stream by many tasks, written together.
+
+    Senders take turns on a fair lock. The first sender of a batch to get the lock writes
+    every line queued in that batch with one `write(b"".join(lines))` (one yamux frame,
+    one Noise message, one socket send for up to `DEPTH` requests or answers); lines
+    sent while that write runs form the next batch. So a lone sender writes at once, no
+    sender writes more than its own batch (none is kept writing for others), and lines
+    never interleave. `send` returns once its line was written and raises the error of
+    the write that carried it."""
+
+    def __init__(self, write: Callable[[bytes], Awaitable[None]]) -> None:
+        self._write = write
+        self._lines = _Lines()
+        self._lock = trio.Lock()
+
+    async def send(self, data: bytes) -> None:
+        lines = self._lines
+        lines.data.append(data)
+        await take(self._lock)
+        try:
+            if not lines.written:
+                await self._write_batch(lines)
+        finally:
+            self._lock.release()
+        if lines.error is not None:
+            raise lines.error
+
+    async def _write_batch(self, lines: _Lines) -> None:
+        lines.written = True
+        if self._lines is lines:
+            self._lines = _Lines()
+        try:
+            await self._write(b"".join(lines.data))
+        except Exception as exc:  # every sender of these lines sees it
+            lines.error = exc
+        except BaseException:  # cancelled: the others hear it as a failed write
+            lines.error = Unavailable(f"a write on {TOOL_PIPELINED} was cancelled")
+            raise
+
+
 class Pipe:
     """The caller's end of one pipelined stream: sends requests, routes answers by id."""
 
@@ -50,7 +103,7 @@ class Pipe:
         self.open = True
         self._calls: dict[str, _Call] = {}
         self._slots = trio.Semaphore(DEPTH)
-        self._write_lock = trio.Lock()
+        self._outbox = Outbox(self._write)
 
     async def call(self, request: wire.ToolRequest, data: bytes) -> wire.ToolResponse:
         """Send `data` (the encoded request) and wait for the answer with its id."""
@@ -72,21 +125,21 @@ class Pipe:
     async def _send(self, data: bytes) -> None:
         # shielded: a caller's timeout must not leave half a line on the shared stream
         with trio.CancelScope(shield=True):
-            await take(self._write_lock)
-            try:
-                if not self.open:
-                    raise Unavailable("the pipelined tool stream is closed")
-                with trio.move_on_after(self.io_timeout) as scope:
-                    try:
-                        await self.lines.stream.write(data)
-                    except Exception as exc:
-                        await self.broken(Unavailable(f"tool stream write failed: {exc!r}"))
-                if scope.cancelled_caught:
-                    await self.broken(Timeout(f"writing on {TOOL_PIPELINED} took over "
-                                              f"{self.io_timeout:.1f}s"))
-            finally:
-                self._write_lock.release()
+            await self._outbox.send(data)
         self.lines.metrics.message(TOOL_PIPELINED, "out", len(data))
+
+    async def _write(self, data: bytes) -> None:
+        """The outbox's write (one at a time): a failure or stall breaks the stream."""
+        if not self.open:
+            raise Unavailable("the pipelined tool stream is closed")
+        with trio.move_on_after(self.io_timeout) as scope:
+            try:
+                await self.lines.stream.write(data)
+            except Exception as exc:
+                await self.broken(Unavailable(f"tool stream write failed: {exc!r}"))
+        if scope.cancelled_caught:
+            await self.broken(Timeout(f"writing on {TOOL_PIPELINED} took over "
+                                      f"{self.io_timeout:.1f}s"))
 
     async def broken(self, error: PraxisError) -> None:
         """A write failed: reset the stream (its reader then ends) and raise `error`."""
@@ -205,7 +258,8 @@ async def serve(node: protocols.Handlers, lines: protocols.LineStream) -> None:
 
     The first request must come within the I/O timeout (a peer opening the stream and
     sending nothing, or closing it at once, misbehaves); later, an idle stream stays open."""
-    slots, write_lock = trio.Semaphore(DEPTH), trio.Lock()
+    slots = trio.Semaphore(DEPTH)
+    outbox = Outbox(lambda data: lines.write_bytes(data, node.io_timeout))
     timeout = node.io_timeout
     async with trio.open_nursery() as nursery:
         while True:
@@ -217,20 +271,19 @@ async def serve(node: protocols.Handlers, lines: protocols.LineStream) -> None:
                 break
             timeout = math.inf
             request = wire.parse(wire.ToolRequest, value, "tool request")
-            nursery.start_soon(_answer, node, lines, request, slots, write_lock)
+            nursery.start_soon(_answer, node, lines, request, slots, outbox)
 
 
 async def _answer(node: protocols.Handlers, lines: protocols.LineStream,
-                  request: wire.ToolRequest, slots: trio.Semaphore, write_lock: trio.Lock) -> None:
+                  request: wire.ToolRequest, slots: trio.Semaphore, outbox: Outbox) -> None:
     try:
         response = await protocols.answer_tool(node, lines.peer_id, request)
-        await take(write_lock)
         try:
-            await lines.write_value(response, node.io_timeout)
+            data = wire.encode_line(response, lines.max_bytes)
         except TooLarge as exc:  # an answer over the line limit: its caller hears why
-            await lines.write_value(wire.response_from_error(request.id, exc), node.io_timeout)
-        finally:
-            write_lock.release()
+            data = wire.encode_line(wire.response_from_error(request.id, exc), lines.max_bytes)
+        await outbox.send(data)
+        lines.metrics.message(TOOL_PIPELINED, "out", len(data))
     finally:
         slots.release()
 

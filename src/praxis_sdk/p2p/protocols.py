@@ -86,6 +86,11 @@ class LineStream:
 
     async def write_value(self, value: Any, timeout: float) -> None:
         data = wire.encode_line(value, self.max_bytes)
+        await self.write_bytes(data, timeout)
+        self.metrics.message(self.protocol, "out", len(data))
+
+    async def write_bytes(self, data: bytes, timeout: float) -> None:
+        """Write encoded lines (`wire.encode_line`) as they are; not counted as messages."""
         with trio.move_on_after(timeout) as scope:
             try:
                 await self.stream.write(data)
@@ -93,7 +98,6 @@ class LineStream:
                 raise Unavailable(f"cannot write on {self.protocol}: {exc!r}") from exc
         if scope.cancelled_caught:
             raise Timeout(f"writing on {self.protocol} took over {timeout:.1f}s")
-        self.metrics.message(self.protocol, "out", len(data))
 
     async def __aenter__(self) -> LineStream:
         return self

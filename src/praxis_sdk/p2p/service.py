@@ -261,7 +261,8 @@ class P2PService:
         The trio side enforces `deadline`; the margin here only guards a stuck bridge.
         """
         try:
-            return await asyncio.wait_for(work, deadline + 2.0)
+            async with asyncio.timeout(deadline + 2.0):  # no extra task, unlike wait_for
+                return await work
         except TimeoutError as exc:
             raise Timeout(f"{what} took over {deadline:.1f}s") from exc
         except PraxisError:

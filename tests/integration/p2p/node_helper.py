@@ -273,11 +273,13 @@ async def run_bench(service: P2PService, body: dict[str, Any]) -> dict[str, Any]
     for _ in range(20):
         await service.call_tool(peer, "echo", {"text": "warm"}, 10)
     latencies = []
+    cpu = time.process_time()  # all threads of this process: less moved by other load
     for _ in range(n):
         started = time.perf_counter()
         result = await service.call_tool(peer, "echo", {"text": "x"}, 10)
         latencies.append((time.perf_counter() - started) * 1000)
         assert result.ok, result
+    serial_cpu = time.process_time() - cpu
     latencies.sort()
     total, semaphore = n * 2, asyncio.Semaphore(inflight)
 
@@ -285,12 +287,14 @@ async def run_bench(service: P2PService, body: dict[str, Any]) -> dict[str, Any]
         async with semaphore:
             assert (await service.call_tool(peer, "echo", {"text": "y"}, 30)).ok
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one() for _ in range(total)))
     elapsed = time.perf_counter() - started
     return {"calls": n, "p50_ms": latencies[n // 2], "p99_ms": latencies[int(n * 0.99) - 1],
             "throughput_calls": total, "inflight": inflight,
-            "throughput_per_s": total / elapsed}
+            "throughput_per_s": total / elapsed,
+            "caller_cpu_us_per_call": {"serial": serial_cpu / n * 1e6,
+                                       "inflight": (time.process_time() - cpu) / total * 1e6}}
 
 
 if __name__ == "__main__":
