@@ -2,8 +2,9 @@
 
 Our agent runs a one-step DSL (`CALL echo ...`) whose in-process tool returns at once;
 beside it, in the same run, a bare a2a-sdk echo agent with `InMemoryTaskStore` and with
-`DatabaseTaskStore` on SQLite. Each is measured serially (one client) and with
-`--clients` concurrent clients; the load average of the shared machine is reported.
+`DatabaseTaskStore` on SQLite. Each is measured serially (one httpx client: p50) and
+with `--clients` concurrent wrk connections (p50, p99, tasks/s); the load average of the
+shared machine is reported.
 With `--baseline-src DIR`, `baseline` is the same measurement for an agent running the
 `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`; DIR or DIR/src holds
 `praxis_sdk`); both agents run at once and take turns, `--rounds` times each, and each
@@ -31,6 +32,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.wrk import lua_file, post_lua, require, wrk  # noqa: E402
 from tests.support.agents import (  # noqa: E402
     AgentProcess,
     agent_config,
@@ -58,35 +60,35 @@ async def one(client: httpx.AsyncClient, path: str, text: str) -> float | None:
     return elapsed if task.get("status", {}).get("state") == "TASK_STATE_COMPLETED" else None
 
 
-async def measure(url: str, path: str, text: str, clients: int, seconds: float,
-                  serial: int) -> dict[str, float]:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
-        for _ in range(20):  # warm up
+def lua(text: str) -> str:
+    """wrk script: a blocking `SendMessage` of `text`, a fresh message id per request."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {
+        "message": {"messageId": "MID", "role": "ROLE_USER", "parts": [{"text": text}]}}})
+    head, tail = body.split("MID")
+    mid = "math.random(1, 2^31) .. '-' .. math.random(1, 2^31)"
+    return post_lua(f"'{head}' .. {mid} .. '{tail}'", {"A2A-Version": "1.0"})
+
+
+async def serial(url: str, path: str, text: str, calls: int) -> list[float | None]:
+    """Seconds per task, one client, one task after the other (after a warm-up)."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for _ in range(20):
             await one(client, path, text)
-        alone = [await one(client, path, text) for _ in range(serial)]
-        latencies: list[float] = []
-        errors = 0
-        deadline = time.perf_counter() + seconds
+        return [await one(client, path, text) for _ in range(calls)]
 
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                elapsed = await one(client, path, text)
-                if elapsed is None:
-                    errors += 1
-                else:
-                    latencies.append(elapsed)
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        wall = time.perf_counter() - t0
-    ok_alone = [t for t in alone if t is not None]
-    return {"serial_p50_ms": round(statistics.median(ok_alone) * 1000, 2),
-            "p50_ms": round(statistics.median(latencies) * 1000, 2),
-            "p95_ms": round(statistics.quantiles(latencies, n=20)[18] * 1000, 2),
-            "tasks_per_s": round(len(latencies) / wall, 1), "tasks": len(latencies),
-            "errors": errors + len(alone) - len(ok_alone)}
+def measure(url: str, path: str, text: str, clients: int, seconds: float,
+            calls: int) -> dict[str, float]:
+    """Serial p50 (one httpx client), then p50/p95 and tasks/s with `clients` wrk
+    connections (a C client: the figure is the agent's, not a Python load generator's)."""
+    alone = asyncio.run(serial(url, path, text, calls))
+    ok = [t for t in alone if t is not None]
+    with lua_file(lua(text)) as script:
+        load = wrk(url + path, clients, seconds, script)
+    return {"serial_p50_ms": round(statistics.median(ok) * 1000, 2),
+            "p50_ms": load["p50_ms"], "p99_ms": load["p99_ms"],
+            "tasks_per_s": load["requests_per_s"],
+            "errors": len(alone) - len(ok) + load["non_2xx"]}
 
 
 def echo_agent(store: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -126,9 +128,8 @@ def praxis(agents: dict[str, AgentProcess], args: argparse.Namespace
     rounds: dict[str, list[dict[str, float]]] = {name: [] for name in agents}
     for _ in range(args.rounds):
         for name, agent in agents.items():
-            rounds[name].append(asyncio.run(measure(
-                agent.url, "/a2a/v1", "CALL echo hello", args.clients, args.seconds,
-                args.serial)))
+            rounds[name].append(measure(agent.url, "/a2a/v1", "CALL echo hello",
+                                        args.clients, args.seconds, args.serial))
     out = {}
     for name, agent in agents.items():
         figures = {key: statistics.median(r[key] for r in rounds[name])
@@ -148,6 +149,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="rounds per agent (ours and the baseline take turns)")
     args = parser.parse_args()
+    require()
     load_before = os.getloadavg()
     out: dict[str, object] = {"clients": args.clients, "seconds": args.seconds}
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,8 +166,8 @@ def main() -> None:
         for store in ("memory", "sqlite"):
             proc, url = echo_agent(store, home)
             try:
-                out[f"sdk_echo_{store}"] = asyncio.run(measure(
-                    url, "/", "hello", args.clients, args.seconds, args.serial))
+                out[f"sdk_echo_{store}"] = measure(url, "/", "hello", args.clients,
+                                                   args.seconds, args.serial)
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -182,9 +184,9 @@ def main() -> None:
             "tasks_per_s": round(ours["tasks_per_s"] / base["tasks_per_s"], 2),
             "p50": round(ours["p50_ms"] / base["p50_ms"], 2),
             "serial_p50": round(ours["serial_p50_ms"] / base["serial_p50_ms"], 2)}
-    out["targets"] = {"p50_ms_max": 10, "tasks_per_s_min": 300,
-                      "p50_met": ours["p50_ms"] <= 10, "tasks_per_s_met":
-                      ours["tasks_per_s"] >= 300}
+    out["targets"] = {"serial_p50_ms_max": 10, "tasks_per_s_min": 300,
+                      "serial_p50_met": ours["serial_p50_ms"] <= 10,
+                      "tasks_per_s_met": ours["tasks_per_s"] >= 300}
     out["load_avg_before"] = [round(x, 2) for x in load_before]
     out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     out["cpus"] = os.cpu_count()

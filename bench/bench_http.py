@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,15 +25,12 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.wrk import post_lua, require, wrk  # noqa: E402
 from tests.support.agents import REPO, agent_config, free_port, start_agent  # noqa: E402
 
 ECHO = {"name": "echo", "engine": "python",
         "engineSpec": {"entrypoint": "tests.support.echo_tool:echo"}}
-INVOKE_LUA = """wrk.method = "POST"
-wrk.body = '{"arguments": {"text": "hello"}}'
-wrk.headers["Content-Type"] = "application/json"
-"""
-UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+INVOKE_LUA = post_lua("""'{"arguments": {"text": "hello"}}'""")
 
 
 def bare_app(port: int, body_file: str) -> None:
@@ -53,23 +48,13 @@ def bare_app(port: int, body_file: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def wrk(url: str, connections: int, seconds: float, script: Path | None = None
-        ) -> dict[str, float]:
-    """Requests/s and latency percentiles of one wrk run (non-2xx answers are an error)."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url]
-    if script is not None:
-        command[1:1] = ["-s", str(script)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out or "Socket errors" in out:
-        raise SystemExit(f"wrk saw errors against {url}:\n{out}")
-    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.MULTILINE))
-    return {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": _ms(latency["50"]), "p99_ms": _ms(latency["99"])}
-
-
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
-    return round(float(value) * UNITS[unit], 3)
+def measured(url: str, connections: int, seconds: float, script: Path | None = None
+             ) -> dict[str, float]:
+    """One wrk run; any non-2xx answer or socket error ends the benchmark."""
+    result = wrk(url, connections, seconds, script)
+    if result["non_2xx"] or result["socket_errors"]:
+        raise SystemExit(f"wrk saw errors against {url}: {result}")
+    return {k: result[k] for k in ("requests_per_s", "p50_ms", "p99_ms")}
 
 
 def wait_up(url: str, deadline: float = 20) -> None:
@@ -99,8 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.bare:
         return bare_app(int(args.bare[0]), args.bare[1])
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed (scripts/setup.sh --full installs it)")
+    require()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -119,10 +103,10 @@ def main() -> None:
             wait_up(f"{bare_url}/health")
             runs: dict[str, list[dict[str, float]]] = {"bare": [], "agent": [], "invoke": []}
             for _ in range(args.rounds):
-                runs["bare"].append(wrk(f"{bare_url}/health", args.connections, args.seconds))
-                runs["agent"].append(wrk(f"{agent.url}/health", args.connections, args.seconds))
-                runs["invoke"].append(wrk(f"{agent.url}/tools/echo/invoke", args.connections,
-                                          args.seconds, lua))
+                n, secs = args.connections, args.seconds
+                runs["bare"].append(measured(f"{bare_url}/health", n, secs))
+                runs["agent"].append(measured(f"{agent.url}/health", n, secs))
+                runs["invoke"].append(measured(f"{agent.url}/tools/echo/invoke", n, secs, lua))
         finally:
             if bare is not None:
                 bare.terminate()

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -40,6 +39,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.wrk import lua_file, post_lua, wrk  # noqa: E402
 from tests.support.agents import AgentProcess, agent_config, start_agent  # noqa: E402
 from tests.support.p2p_agents import ENV, agent_section, p2p_section, python_tool  # noqa: E402
 
@@ -100,40 +100,21 @@ def serial(client: httpx.Client, calls: int) -> dict[str, dict[str, Any]]:
     return out
 
 
-WRK_LUA = """wrk.method = "POST"
-wrk.body = '{"arguments": {"text": "x"}}'
-wrk.headers["Content-Type"] = "application/json"
-"""
+WRK_LUA = post_lua("""'{"arguments": {"text": "x"}}'""")
 
 
-def wrk(url: str, connections: int, seconds: float, script: Path) -> dict[str, Any]:
+def calls(url: str, connections: int, seconds: float, script: Path) -> dict[str, Any]:
+    """One wrk run with the load average before it."""
     before = load()
-    done = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
-         "-s", str(script), url], capture_output=True, text=True, check=True)
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", done.stdout)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
-    errors = re.search(r"Socket errors: (.*)", done.stdout)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    return {"calls_per_s": float(rate.group(1)) if rate else None,
-            "p50_ms": round(float(p50.group(1)) * scale[p50.group(2)], 3) if p50 else None,
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": errors.group(1) if errors else None,
-            "connections": connections, "load": before}
+    return wrk(url, connections, seconds, script) | {"load": before}
 
 
 def throughput(a: AgentProcess, connections: int, seconds: float) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         return {"skipped": "wrk not installed (apt-get install -y wrk)"}
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(WRK_LUA)
-    script = Path(handle.name)
-    try:
-        return {"remote": wrk(a.url + REMOTE, connections, seconds, script),
-                "local": wrk(a.url + LOCAL, connections, seconds, script)}
-    finally:
-        script.unlink()
+    with lua_file(WRK_LUA) as script:
+        return {"remote": calls(a.url + REMOTE, connections, seconds, script),
+                "local": calls(a.url + LOCAL, connections, seconds, script)}
 
 
 def profiled(a: AgentProcess, b: AgentProcess, client: httpx.Client, calls: int,
@@ -148,10 +129,8 @@ def profiled(a: AgentProcess, b: AgentProcess, client: httpx.Client, calls: int,
         (("agent_a", a), ("agent_b", b))}
     time.sleep(1.0)
     if connections:
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-            handle.write(WRK_LUA)
-        wrk(a.url + REMOTE, connections, seconds, Path(handle.name))
-        Path(handle.name).unlink()
+        with lua_file(WRK_LUA) as script:
+            wrk(a.url + REMOTE, connections, seconds, script)
     else:
         for _ in range(calls):
             client.post(REMOTE, json=BODY)
