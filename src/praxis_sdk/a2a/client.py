@@ -105,15 +105,17 @@ class Delegator:
         deadline = timeout or self.timeout
         async with self._client(agent, deadline) as (client, transport, streaming):
             result = Delegation(agent=agent, transport=transport)
-            follow = asyncio.ensure_future(self._follow(client, message, result, streaming))
+            named = asyncio.Event()  # set once the other agent has named the task
+            follow = asyncio.ensure_future(self._follow(client, message, result, streaming,
+                                                        named))
             try:
                 async with asyncio.timeout(deadline):
                     await asyncio.shield(follow)
             except asyncio.CancelledError:
-                await self._abandon(client, follow, result)
+                await self._abandon(client, follow, result, named)
                 raise
             except TimeoutError:
-                await self._abandon(client, follow, result)
+                await self._abandon(client, follow, result, named)
                 raise PraxisError(f"delegated task on {agent} did not finish within "
                                   f"{deadline:g}s; it was cancelled") from None
             except A2AClientError as exc:
@@ -121,11 +123,13 @@ class Delegator:
         return result
 
     async def _follow(self, client: SDKClient, message: Message, result: Delegation,
-                      streaming: bool) -> None:
+                      streaming: bool, named: asyncio.Event) -> None:
         request = SendMessageRequest(message=message)
         request.configuration.return_immediately = not streaming
         async for event in client.send_message(request):
             _absorb(result, event)
+            if result.task_id:
+                named.set()
         poll = POLL_FIRST_S
         while result.task_id and result.state not in _FINAL_NAMES:
             await asyncio.sleep(poll)  # a peer that cannot stream is polled, backing off
@@ -133,7 +137,7 @@ class Delegator:
             _take_task(result, await client.get_task(GetTaskRequest(id=result.task_id)))
 
     async def _abandon(self, client: SDKClient, follow: asyncio.Future[None],
-                       result: Delegation) -> None:
+                       result: Delegation, named: asyncio.Event) -> None:
         """Best effort, bounded: stop following and cancel the delegated task.
 
         A cancel can come while the other agent's first answer (which names the task) is
@@ -144,8 +148,13 @@ class Delegator:
         follow.add_done_callback(lambda f: f.cancelled() or f.exception())  # no stray warning
         with contextlib.suppress(Exception):
             async with asyncio.timeout(CANCEL_WAIT_S):
-                while not result.task_id and not follow.done():
-                    await asyncio.sleep(0.01)
+                if not named.is_set() and not follow.done():
+                    naming = asyncio.ensure_future(named.wait())
+                    try:
+                        await asyncio.wait([naming, follow],
+                                           return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        naming.cancel()
                 follow.cancel()
                 if result.task_id and result.state not in _FINAL_NAMES:
                     task = await asyncio.shield(client.cancel_task(CancelTaskRequest(
