@@ -172,7 +172,8 @@ async def execute(
     A JSON-RPC A2A body (`{"jsonrpc": "2.0", "method": ...}`) is answered as
     `POST /a2a/v1` answers it.
     """
-    if is_jsonrpc(await request.json()):
+    # a JSON-RPC body has neither field: only then is the body looked at again
+    if body.dsl is None and body.request is None and is_jsonrpc(await request.json()):
         return await a2a_call(request, services)
     runner = runner_of(services)
     if body.dsl is not None:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
-from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, TooLarge, Unavailable
+from praxis_sdk.errors import InvalidInput, PraxisError, TooLarge, Unavailable
 from praxis_sdk.p2p import protocols, wire
 from praxis_sdk.p2p.connections import Connections, parse_id
 from praxis_sdk.p2p.failures import Supervisor
@@ -132,14 +132,10 @@ class Pipe:
         """The outbox's write (one at a time): a failure or stall breaks the stream."""
         if not self.open:
             raise Unavailable("the pipelined tool stream is closed")
-        with trio.move_on_after(self.io_timeout) as scope:
-            try:
-                await self.lines.stream.write(data)
-            except Exception as exc:
-                await self.broken(Unavailable(f"tool stream write failed: {exc!r}"))
-        if scope.cancelled_caught:
-            await self.broken(Timeout(f"writing on {TOOL_PIPELINED} took over "
-                                      f"{self.io_timeout:.1f}s"))
+        try:
+            await self.lines.write_bytes(data, self.io_timeout)
+        except PraxisError as exc:
+            await self.broken(exc)
 
     async def broken(self, error: PraxisError) -> None:
         """A write failed: reset the stream (its reader then ends) and raise `error`."""
