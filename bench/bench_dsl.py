@@ -6,9 +6,10 @@
 
 Run: PYTHONPATH=src python bench/bench_dsl.py [--baseline-src DIR] [--rounds 5]
 
-With `--baseline-src DIR` (a `src` tree of other code, e.g. `git archive main src | tar -x
--C DIR`), `side_by_side` holds the compile's CPU median of this code and of DIR's, each
-in its own fresh process, interleaved over `--rounds`, so both meet the same load.
+With `--baseline-src DIR` (other code: `git archive main src | tar -x -C DIR`; DIR or
+DIR/src holds `praxis_sdk`), `side_by_side` holds the compile's CPU median of this code
+and of DIR's, each in its own fresh process, interleaved over `--rounds`, so both meet the
+same load.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import praxis_sdk
 from praxis_sdk.errors import NotFound
 from praxis_sdk.runner import Executor, compile_dsl
 from praxis_sdk.tools.result import ToolResult
@@ -105,16 +107,28 @@ async def bench_executor(steps: int = 2000) -> dict[str, Any]:
     return out
 
 
+def source_dir(tree: Path) -> Path:
+    """The folder holding `praxis_sdk`: `tree` itself or its `src` (as `git archive` gives)."""
+    for candidate in (tree, tree / "src"):
+        if (candidate / "praxis_sdk" / "__init__.py").is_file():
+            return candidate
+    raise SystemExit(f"no praxis_sdk package in {tree} or {tree / 'src'}")
+
+
 def compile_in(src: Path) -> float:
     """The compile's CPU median in a fresh process importing `praxis_sdk` from `src`."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    out = subprocess.run([sys.executable, __file__, "--compile-only"], env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return float(json.loads(out)["cpu_median_ms"])
+    out = json.loads(subprocess.run([sys.executable, __file__, "--compile-only"], env=env,
+                                    check=True, capture_output=True, text=True).stdout)
+    # an installed (editable) praxis_sdk must not stand in for the tree asked for
+    if not Path(out["package"]).resolve().is_relative_to(src.resolve()):
+        raise SystemExit(f"imported praxis_sdk from {out['package']}, not from {src}")
+    return float(out["cpu_median_ms"])
 
 
 def side_by_side(baseline: Path, rounds: int) -> dict[str, Any]:
     here = Path(__file__).resolve().parents[1] / "src"
+    baseline = source_dir(baseline)
     runs: dict[str, list[float]] = {"now": [], "baseline": []}
     load_before = [round(x, 2) for x in os.getloadavg()]
     for _ in range(rounds):
@@ -133,7 +147,7 @@ def main() -> None:
     parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.compile_only:
-        print(json.dumps(bench_compile()))
+        print(json.dumps(bench_compile() | {"package": praxis_sdk.__file__}))
         return
     result: dict[str, Any] = {"compile_10k_lines": bench_compile(),
                               "executor_overhead": asyncio.run(bench_executor())}

@@ -166,6 +166,42 @@ def test_plan_round_trips_as_json(lookup) -> None:
     assert {"source": "s1", "target": "s2"} in graph["edges"]
 
 
+PINNED_SCRIPT = (
+    "CALL count --text 'a b' AS c\n"
+    "CALL write_file out.txt total: $c.counts # rest of the line\n"
+    "PARALLEL\n  CALL echo@test \"x\\ty\" AS e\n  CALL merge [\"a\", \"b\"]\nEND\n"
+    "IF $c.counts.words > 1 and $e != 'z'\n  CALL sum 1 --b=2\nELSE\n"
+    "  CALL echo ${e}\nEND\n"
+    "CALL echo after\n")
+PINNED_JSON = (
+    '{"steps":[{"id":"s1","tool":"count","provider":null,"arguments":{"text":"a b"},'
+    '"depends_on":[],"condition":null,"retry":null,"timeout":null,"output":"c","line":1,'
+    '"string_params":[]},{"id":"s2","tool":"write_file","provider":null,'
+    '"arguments":{"path":"out.txt","content":"total: $c.counts"},"depends_on":["s1"],'
+    '"condition":null,"retry":null,"timeout":null,"output":null,"line":2,'
+    '"string_params":["content"]},{"id":"s3","tool":"echo","provider":"test",'
+    '"arguments":{"text":"x\\ty"},"depends_on":["s2"],"condition":null,"retry":null,'
+    '"timeout":null,"output":"e","line":4,"string_params":[]},{"id":"s4","tool":"merge",'
+    '"provider":null,"arguments":{"files":["a","b"]},"depends_on":["s2"],"condition":null,'
+    '"retry":null,"timeout":null,"output":null,"line":5,"string_params":[]},{"id":"s5",'
+    '"tool":"sum","provider":null,"arguments":{"b":2,"a":1},"depends_on":["s3","s4","s1"],'
+    '"condition":"$c.counts.words > 1 and $e != \'z\'","retry":null,"timeout":null,'
+    '"output":null,"line":8,"string_params":[]},{"id":"s6","tool":"echo","provider":null,'
+    '"arguments":{"text":"${e}"},"depends_on":["s3","s4","s1"],'
+    '"condition":"not ($c.counts.words > 1 and $e != \'z\')","retry":null,"timeout":null,'
+    '"output":null,"line":10,"string_params":["text"]},{"id":"s7","tool":"echo",'
+    '"provider":null,"arguments":{"text":"after"},"depends_on":["s5","s6"],'
+    '"condition":null,"retry":null,"timeout":null,"output":null,"line":12,'
+    '"string_params":[]}],"source":"dsl"}'
+)
+
+
+def test_plan_json_is_pinned(lookup) -> None:
+    """The JSON of a compiled plan, byte for byte: the API, the UI and saved runs read it,
+    so a faster compiler or another Step type must not change it."""
+    assert compile_dsl(PINNED_SCRIPT, lookup).model_dump_json() == PINNED_JSON
+
+
 def test_compiled_steps_are_the_steps_validation_would_make(lookup) -> None:
     """`Step.trusted` sets pydantic's internals itself: a new pydantic that moved them
     fails here, not in a run."""
