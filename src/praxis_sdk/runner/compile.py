@@ -82,7 +82,8 @@ def _check(body: list[Statement], lookup: Lookup, rest_of_line_tools: frozenset[
     compiler = _Compiler(Specs(lookup), rest_of_line_tools)
     compiler.statements(body, [], ())
     plan = Plan(steps=compiler.steps, source="dsl")
-    # the compiler checked each step's tool and arguments; its ids and order are sound
+    # the compiler checked each step's tool and arguments, and the names its arguments
+    # use that an earlier step defines; its ids and order are sound
     found = compiler.problems + reference_problems(plan, compiler.refs)
     return plan, found
 
@@ -109,7 +110,9 @@ class _Compiler:
         # (tool, provider) -> (spec or its error, parameter types, parameters in order,
         # string parameters): looked up once per compile, not once per step
         self.tools: dict[tuple[str, str | None], Tool] = {}
-        self.refs: dict[str, set[str]] = {}  # step id -> result names its arguments use
+        # step id -> the result names its arguments use that no earlier step defines
+        # (the others are met: the step waits for their producers directly)
+        self.refs: dict[str, set[str]] = {}
 
     def statements(self, body: list[Statement], deps: list[str], cond: tuple[str, ...]
                    ) -> list[str]:
@@ -151,7 +154,8 @@ class _Compiler:
             self._with_producers(deps, names) if names else list(deps), _condition(cond),
             call.alias, call.line, [k for k in by_argument if k in strings])
         self.steps.append(step)
-        self.refs[step_id] = names
+        self.refs[step_id] = ({name for name in names if name not in self.producers}
+                              if names else names)
         # arguments holding references (the keys of by_argument) are checked at run time
         if types is None or self.checker.problems(spec, arguments, by_argument):
             self.problems.extend(tool_problems(step, spec, self.checker, by_argument))

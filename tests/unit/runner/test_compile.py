@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from praxis_sdk.dsl import DSLSyntaxError
+from praxis_sdk.dsl import DSLSyntaxError, parse
 from praxis_sdk.errors import InvalidInput
 from praxis_sdk.runner import Plan, PlanInvalid, compile_dsl, plan_for_tool, plan_from_graph
+from praxis_sdk.runner.compile import REST_OF_LINE_TOOLS, _check
 from praxis_sdk.runner.plan import Step
+from praxis_sdk.runner.validate import problems
 
 from .tools import Provider
 
@@ -214,3 +216,21 @@ def test_compiled_steps_are_the_steps_validation_would_make(lookup) -> None:
         assert step.model_fields_set == validated.model_fields_set
         assert Step.model_validate_json(step.model_dump_json()) == step
         assert step.model_copy(update={"timeout": 5.0}).timeout == 5.0
+
+
+
+@pytest.mark.parametrize("script, message", [
+    ("CALL echo $a AS a", "$a is used before the step that defines it"),
+    ("CALL echo x AS a\nCALL write_file $a $b AS b", "$b is used before the step that defines it"),
+    ("CALL echo x AS a\nIF $c == 1\n  CALL echo $a\nEND\nCALL echo y AS c",
+     "$c is used before the step that defines it"),
+    ("CALL echo x AS a\nCALL echo ${a} AS a\nCALL echo $a\nCALL echo $zz",
+     "$zz is not defined (no step has AS zz)"),
+])
+def test_reference_problems_match_a_full_validation(script: str, message: str,
+                                                    lookup) -> None:
+    """The compiler settles the names an earlier step defines as it goes and checks the
+    rest after: together they find what validating the whole plan again finds."""
+    plan, found = _check(parse(script).body, lookup, REST_OF_LINE_TOOLS)
+    assert [p["message"] for p in found] == [message]
+    assert [p["message"] for p in problems(plan, lookup)] == [message]
