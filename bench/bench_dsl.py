@@ -8,8 +8,8 @@ Run: PYTHONPATH=src python bench/bench_dsl.py [--baseline-src DIR] [--rounds 5]
 
 With `--baseline-src DIR` (other code: `git archive main src | tar -x -C DIR`; DIR or
 DIR/src holds `praxis_sdk`), `side_by_side` holds the compile's CPU median of this code
-and of DIR's, each in its own fresh process, interleaved over `--rounds`, so both meet the
-same load.
+and of DIR's, each in its own fresh process, interleaved over `--rounds` (the order swapping each
+round), so both meet the same load.
 """
 
 from __future__ import annotations
@@ -131,9 +131,10 @@ def side_by_side(baseline: Path, rounds: int) -> dict[str, Any]:
     baseline = source_dir(baseline)
     runs: dict[str, list[float]] = {"now": [], "baseline": []}
     load_before = [round(x, 2) for x in os.getloadavg()]
-    for _ in range(rounds):
-        runs["now"].append(compile_in(here))
-        runs["baseline"].append(compile_in(baseline))
+    trees = {"now": here, "baseline": baseline}
+    for round_ in range(rounds):  # the order swaps each round, so drifting load is shared
+        for name in ("now", "baseline") if round_ % 2 == 0 else ("baseline", "now"):
+            runs[name].append(compile_in(trees[name]))
     now, base = statistics.median(runs["now"]), statistics.median(runs["baseline"])
     return {"cpu_median_ms": {"now": now, "baseline": base}, "ratio": round(now / base, 2),
             "runs": runs, "load_before_after": [
