@@ -8,8 +8,8 @@ Run: PYTHONPATH=src python bench/bench_dsl.py [--baseline-src DIR] [--rounds 5]
 
 With `--baseline-src DIR` (other code: `git archive main src | tar -x -C DIR`; DIR or
 DIR/src holds `praxis_sdk`), `side_by_side` holds the compile's CPU median of this code
-and of DIR's, each in its own fresh process, interleaved over `--rounds` (the order swapping each
-round), so both meet the same load.
+and of DIR's, each in its own fresh process, interleaved over `--rounds` (the order
+swapping each round), so both meet the same load.
 """
 
 from __future__ import annotations
