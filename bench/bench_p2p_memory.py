@@ -8,7 +8,9 @@
   and on, median of `--rounds` (target with P2P on: <= 100 MiB); with `--baseline-src`,
   the same for that source tree, rounds interleaved;
 - `loaded`: which of the optional or unused packages the idle agent (P2P on) imported
-  (its `sys.modules` at exit);
+  (its `sys.modules` at exit), and `libraries_alone_mib`: the RSS of a fresh interpreter
+  that imports just the library modules that agent had loaded (no Praxis code, no
+  runtime state): the floor those libraries set;
 - `import_mib`: RSS added by importing the P2P node, and by importing each heavy
   package that libp2p 0.8.1 loads at `import libp2p`, each in a fresh interpreter that
   has already imported the agent (so shared dependencies are not counted twice).
@@ -53,6 +55,15 @@ MODULES_AT_EXIT = ROOT / "tests" / "support" / "modules_at_exit"
 # imported by an idle agent only because they are installed, or not at all (lean.py)
 WATCHED = ("rich", "pygments", "grpc", "docker", "openai", "mcp", "aioquic", "dns",
            "requests", "zeroconf", "Crypto", "coincurve")
+FLOOR = """
+import importlib, sys
+for name in sys.stdin.read().split():
+    try:
+        importlib.import_module(name)
+    except Exception:  # a module that only imports inside its package's set-up
+        pass
+print(int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1]) / 1024)
+"""
 PROBE = """
 import sys
 from praxis_sdk.lean import without_optional_extras
@@ -90,8 +101,7 @@ def idle_rss(p2p: bool, settle: float, src: Path, record: bool = False
             rss = rss_mib(agent.proc.pid)
         finally:
             agent.stop()
-        names = (home / "modules.txt").read_text().split() if record else []
-        return rss, {name.split(".")[0] for name in names}
+        return rss, set((home / "modules.txt").read_text().split()) if record else set()
 
 
 def idle_figures(trees: dict[str, Path], settle: float, rounds: int) -> dict[str, Any]:
@@ -104,9 +114,22 @@ def idle_figures(trees: dict[str, Path], settle: float, rounds: int) -> dict[str
     return {name: {"p2p_off": statistics.median(run["off"]),
                    "p2p_on": statistics.median(run["on"]),
                    "p2p_off_runs": run["off"], "p2p_on_runs": run["on"],
-                   "loaded": sorted(n for n in WATCHED
-                                    if n in idle_rss(True, settle, trees[name], True)[1])}
+                   **loaded_figures(idle_rss(True, settle, trees[name], True)[1])}
             for name, run in runs.items()}
+
+
+def loaded_figures(modules: set[str]) -> dict[str, Any]:
+    """Which WATCHED packages were loaded, and the RSS of a fresh interpreter that imports
+    every library module the agent had loaded and none of ours (the libraries' floor)."""
+    tops = {name.split(".")[0] for name in modules}
+    libraries = sorted(name for name in modules
+                       if name.split(".")[0] not in ("praxis_sdk", "tests", "__main__",
+                                                     "sitecustomize"))
+    done = subprocess.run([sys.executable, "-c", FLOOR], input="\n".join(libraries),
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+    return {"loaded": sorted(name for name in WATCHED if name in tops),
+            "modules": len(modules),
+            "libraries_alone_mib": float(done.stdout.strip() or "nan")}
 
 
 def import_cost(module: str) -> float | str:
