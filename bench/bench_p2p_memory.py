@@ -56,13 +56,23 @@ MODULES_AT_EXIT = ROOT / "tests" / "support" / "modules_at_exit"
 WATCHED = ("rich", "pygments", "grpc", "docker", "openai", "mcp", "aioquic", "dns",
            "requests", "zeroconf", "Crypto", "coincurve")
 FLOOR = """
-import importlib, sys
+import ctypes, importlib, json, sys
+def rss():
+    return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])
+for name in sys.argv[1:]:  # what the agent did not load, it does not get here either
+    sys.modules[name] = None
+by_package = {}
 for name in sys.stdin.read().split():
+    before = rss()
     try:
         importlib.import_module(name)
     except Exception:  # a module that only imports inside its package's set-up
         pass
-print(int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1]) / 1024)
+    top = name.split(".")[0]
+    by_package[top] = by_package.get(top, 0) + rss() - before
+ctypes.CDLL(None).malloc_trim(0)  # as the agent does after start-up (memory.py)
+print(json.dumps({"total": rss() / 1024, "by_package": {
+    k: round(v / 1024, 1) for k, v in sorted(by_package.items(), key=lambda kv: -kv[1])[:20]}}))
 """
 PROBE = """
 import sys
@@ -85,7 +95,7 @@ def rss_mib(pid: int) -> float:
 
 
 def idle_rss(p2p: bool, settle: float, src: Path, record: bool = False
-             ) -> tuple[float, set[str]]:
+             ) -> tuple[float, list[str]]:
     """RSS of an idle agent run from `src`; with `record`, the top-level packages it
     imported (its `sys.modules` at exit, written by tests/support/modules_at_exit)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,7 +111,7 @@ def idle_rss(p2p: bool, settle: float, src: Path, record: bool = False
             rss = rss_mib(agent.proc.pid)
         finally:
             agent.stop()
-        return rss, set((home / "modules.txt").read_text().split()) if record else set()
+        return rss, (home / "modules.txt").read_text().split() if record else []
 
 
 def idle_figures(trees: dict[str, Path], settle: float, rounds: int) -> dict[str, Any]:
@@ -118,18 +128,21 @@ def idle_figures(trees: dict[str, Path], settle: float, rounds: int) -> dict[str
             for name, run in runs.items()}
 
 
-def loaded_figures(modules: set[str]) -> dict[str, Any]:
-    """Which WATCHED packages were loaded, and the RSS of a fresh interpreter that imports
-    every library module the agent had loaded and none of ours (the libraries' floor)."""
+def loaded_figures(modules: list[str]) -> dict[str, Any]:
+    """Which WATCHED packages were loaded; the RSS of a fresh interpreter that imports the
+    library modules the agent had loaded, in its order, and none of ours (the floor those
+    libraries set), with what each top-level package added to it."""
     tops = {name.split(".")[0] for name in modules}
-    libraries = sorted(name for name in modules
-                       if name.split(".")[0] not in ("praxis_sdk", "tests", "__main__",
-                                                     "sitecustomize"))
-    done = subprocess.run([sys.executable, "-c", FLOOR], input="\n".join(libraries),
+    libraries = [name for name in modules
+                 if name.split(".")[0] not in ("praxis_sdk", "tests", "__main__",
+                                               "sitecustomize")]
+    absent = [name for name in WATCHED if name not in tops]
+    done = subprocess.run([sys.executable, "-c", FLOOR, *absent], input="\n".join(libraries),
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+    floor = json.loads(done.stdout)
     return {"loaded": sorted(name for name in WATCHED if name in tops),
-            "modules": len(modules),
-            "libraries_alone_mib": float(done.stdout.strip() or "nan")}
+            "modules": len(modules), "libraries_alone_mib": round(floor["total"], 1),
+            "libraries_alone_top_mib": floor["by_package"]}
 
 
 def import_cost(module: str) -> float | str:
