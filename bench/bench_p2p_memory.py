@@ -53,7 +53,7 @@ PACKAGES = {
 }
 MODULES_AT_EXIT = ROOT / "tests" / "support" / "modules_at_exit"
 # imported by an idle agent only because they are installed, or not at all (lean.py)
-WATCHED = ("rich", "pygments", "grpc", "docker", "openai", "mcp", "aioquic", "dns",
+WATCHED = ("rich", "pygments", "grpc", "watchfiles", "docker", "openai", "mcp", "aioquic", "dns",
            "requests", "zeroconf", "Crypto", "coincurve")
 FLOOR = """
 import ctypes, importlib, json, sys

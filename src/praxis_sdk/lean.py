@@ -7,7 +7,9 @@ import time only when present, with a documented fallback when it is not:
   `tracebacks` modules load them to render tracebacks (our formatter uses
   `format_exc_info`), httpx for its command-line client (`httpx._main`);
 - grpc (about 9 MiB; libp2p requires grpcio): a2a-sdk's gRPC transport and handlers, an
-  optional extra (`a2a-sdk[grpc]`). Praxis serves and calls A2A over JSON-RPC and REST.
+  optional extra (`a2a-sdk[grpc]`). Praxis serves and calls A2A over JSON-RPC and REST;
+- watchfiles (about 1 MiB; uvicorn[standard] installs it): uvicorn's `--reload`
+  supervisor, which falls back to polling without it. The agent never reloads.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-OPTIONAL = ("rich", "pygments", "grpc")
+OPTIONAL = ("rich", "pygments", "grpc", "watchfiles")
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from tests.support.p2p_agents import (
 from tests.support.waiting import wait_until
 
 Spawn = Callable[..., AgentProcess]
-NOT_LOADED = {"rich", "pygments", "grpc", "docker"}
+NOT_LOADED = {"rich", "pygments", "grpc", "watchfiles", "docker"}
 
 
 def recording(out: Path) -> dict[str, str]:
