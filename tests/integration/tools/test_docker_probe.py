@@ -9,12 +9,13 @@ from pathlib import Path
 
 import anyio
 
+from praxis_sdk.config import ExecutionConfig
 from praxis_sdk.tools.engines import DockerEngine
 from praxis_sdk.tools.engines.docker import DEFAULT_SOCKET, docker_address
-from tests.integration.tools.conftest import execution
 
 PROBE = """
 import asyncio, sys
+from praxis_sdk.config import ExecutionConfig
 from praxis_sdk.config import ExecutionConfig
 from praxis_sdk.tools.engines import DockerEngine
 engine = DockerEngine(ExecutionConfig(docker_host=sys.argv[1]))
@@ -30,7 +31,8 @@ def test_probe_sees_the_daemon_without_loading_the_docker_sdk(docker_host: str) 
 
 
 def test_probe_of_a_socket_that_is_not_a_daemon(tmp_path: Path) -> None:
-    engine = DockerEngine(execution(f"unix://{tmp_path / 'docker.sock'}"), tmp_path)
+    engine = DockerEngine(ExecutionConfig(docker_host=f"unix://{tmp_path / 'docker.sock'}"),
+                          tmp_path)
     assert anyio.run(engine.available) is False
     assert engine.reason == "no Docker daemon answers: ConnectError"
 
