@@ -1,9 +1,16 @@
 """Idle RSS of an agent with P2P off and on, and what P2P's share is made of. JSON out.
 
-    .venv/bin/python bench/bench_p2p_memory.py [--settle 3]
+    .venv/bin/python bench/bench_p2p_memory.py [--settle 3] [--rounds 3] \
+        [--baseline-src /tmp/base/src]
 
-- `idle_rss_mib`: VmRSS of an idle agent (no peers) a few seconds after every component
-  started, P2P off and on (target with P2P on: <= 100 MiB);
+- `idle_rss_mib`: VmRSS of an idle `praxis-agent run` (no peers, the tests' default
+  config) a few seconds after every component started and the first `/health`, P2P off
+  and on, median of `--rounds` (target with P2P on: <= 100 MiB); with `--baseline-src`,
+  the same for that source tree, rounds interleaved;
+- `loaded`: which of the optional or unused packages the idle agent (P2P on) imported
+  (its `sys.modules` at exit), and `libraries_alone_mib`: the RSS of a fresh interpreter
+  that imports just the library modules that agent had loaded (no Praxis code, no
+  runtime state): the floor those libraries set;
 - `import_mib`: RSS added by importing the P2P node, and by importing each heavy
   package that libp2p 0.8.1 loads at `import libp2p`, each in a fresh interpreter that
   has already imported the agent (so shared dependencies are not counted twice).
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,9 +51,34 @@ PACKAGES = {
     "coincurve": "secp256k1 keys, unused; loaded by libp2p.peer.id through "
                  "libp2p.crypto.serialization",
 }
+MODULES_AT_EXIT = ROOT / "tests" / "support" / "modules_at_exit"
+# imported by an idle agent only because they are installed, or not at all (lean.py)
+WATCHED = ("rich", "pygments", "grpc", "watchfiles", "docker", "openai", "mcp", "aioquic", "dns",
+           "requests", "zeroconf", "Crypto", "coincurve")
+FLOOR = """
+import ctypes, importlib, json, sys
+def rss():
+    return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])
+for name in sys.argv[1:]:  # what the agent did not load, it does not get here either
+    sys.modules[name] = None
+by_package = {}
+for name in sys.stdin.read().split():
+    before = rss()
+    try:
+        importlib.import_module(name)
+    except Exception:  # a module that only imports inside its package's set-up
+        pass
+    top = name.split(".")[0]
+    by_package[top] = by_package.get(top, 0) + rss() - before
+ctypes.CDLL(None).malloc_trim(0)  # as the agent does after start-up (memory.py)
+print(json.dumps({"total": rss() / 1024, "by_package": {
+    k: round(v / 1024, 1) for k, v in sorted(by_package.items(), key=lambda kv: -kv[1])[:20]}}))
+"""
 PROBE = """
 import sys
-import praxis_sdk.agent, trio
+from praxis_sdk.lean import without_optional_extras
+with without_optional_extras():
+    import praxis_sdk.agent, trio
 def rss():
     return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])
 before = rss()
@@ -61,16 +94,55 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def idle_rss(p2p: bool, settle: float) -> float:
+def idle_rss(p2p: bool, settle: float, src: Path, record: bool = False
+             ) -> tuple[float, list[str]]:
+    """RSS of an idle agent run from `src`; with `record`, the top-level packages it
+    imported (its `sys.modules` at exit, written by tests/support/modules_at_exit)."""
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
+        env = {"PYTHONPATH": str(src)}
+        if record:
+            env = {"PYTHONPATH": f"{MODULES_AT_EXIT}:{src}",
+                   "PRAXIS_TEST_MODULES_OUT": str(home / "modules.txt")}
         agent = start_agent(home, agent_config(home, "bench-mem", p2p={"enabled": p2p}),
-                            wait=60)
+                            wait=60, env=env)
         try:
             time.sleep(settle)
-            return rss_mib(agent.proc.pid)
+            rss = rss_mib(agent.proc.pid)
         finally:
             agent.stop()
+        return rss, (home / "modules.txt").read_text().split() if record else []
+
+
+def idle_figures(trees: dict[str, Path], settle: float, rounds: int) -> dict[str, Any]:
+    """Median idle RSS per tree, P2P off and on, the trees' rounds interleaved."""
+    runs: dict[str, dict[str, list[float]]] = {name: {"off": [], "on": []} for name in trees}
+    for _ in range(rounds):
+        for p2p in ("off", "on"):
+            for name, src in trees.items():
+                runs[name][p2p].append(idle_rss(p2p == "on", settle, src)[0])
+    return {name: {"p2p_off": statistics.median(run["off"]),
+                   "p2p_on": statistics.median(run["on"]),
+                   "p2p_off_runs": run["off"], "p2p_on_runs": run["on"],
+                   **loaded_figures(idle_rss(True, settle, trees[name], True)[1])}
+            for name, run in runs.items()}
+
+
+def loaded_figures(modules: list[str]) -> dict[str, Any]:
+    """Which WATCHED packages were loaded; the RSS of a fresh interpreter that imports the
+    library modules the agent had loaded, in its order, and none of ours (the floor those
+    libraries set), with what each top-level package added to it."""
+    tops = {name.split(".")[0] for name in modules}
+    libraries = [name for name in modules
+                 if name.split(".")[0] not in ("praxis_sdk", "tests", "__main__",
+                                               "sitecustomize")]
+    absent = [name for name in WATCHED if name not in tops]
+    done = subprocess.run([sys.executable, "-c", FLOOR, *absent], input="\n".join(libraries),
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+    floor = json.loads(done.stdout)
+    return {"loaded": sorted(name for name in WATCHED if name in tops),
+            "modules": len(modules), "libraries_alone_mib": round(floor["total"], 1),
+            "libraries_alone_top_mib": floor["by_package"]}
 
 
 def import_cost(module: str) -> float | str:
@@ -85,12 +157,18 @@ def import_cost(module: str) -> float | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--settle", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, help="a source tree to compare with")
     args = parser.parse_args()
     report: dict[str, Any] = {"load": [round(x, 2) for x in os.getloadavg()]}
-    report["idle_rss_mib"] = {"p2p_off": idle_rss(False, args.settle),
-                              "p2p_on": idle_rss(True, args.settle), "target_p2p_on": 100}
+    trees = {"this_tree": ROOT / "src"}
+    if args.baseline_src:
+        trees["baseline"] = args.baseline_src.resolve()
+    report["idle_rss_mib"] = {"target_p2p_on": 100,
+                              **idle_figures(trees, args.settle, args.rounds)}
     report["import_mib"] = {module: {"mib": import_cost(module), "what": what}
                             for module, what in PACKAGES.items()}
+    report["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report, indent=2))
 
 

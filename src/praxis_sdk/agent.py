@@ -11,6 +11,7 @@ from typing import Any
 
 import structlog
 
+from praxis_sdk import memory
 from praxis_sdk.a2a import A2AServer, CardBuilder, DelegateTools, Delegator
 from praxis_sdk.api import Services, create_app
 from praxis_sdk.api.server import HTTPServer, run_loop
@@ -247,6 +248,7 @@ class Agent:
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT, then stop in order (what `praxis-agent run` does)."""
+        memory.limit_arenas()
         run_loop(self._serve_forever())
 
     async def _serve_forever(self) -> None:
@@ -255,6 +257,7 @@ class Agent:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         async with self:
+            memory.release_free_memory()  # what start-up freed goes back to the system
             await stop.wait()
             log.info("stopping", agent=self.name)
 

@@ -87,8 +87,11 @@ def run(
     strict: StrictOpt = False,
 ) -> None:
     """Start the agent and serve until SIGTERM or Ctrl-C."""
-    from praxis_sdk.agent import Agent
-    from praxis_sdk.config import security_warnings
+    from praxis_sdk.lean import without_optional_extras
+
+    with without_optional_extras():
+        from praxis_sdk.agent import Agent
+        from praxis_sdk.config import security_warnings
 
     settings = load(config, strict, name=name, port=port, p2p_port=p2p_port,
                     log_level=log_level)

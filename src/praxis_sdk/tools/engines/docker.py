@@ -5,6 +5,11 @@ network unless the contract asks, a read-only root with a tmpfs /tmp, no capabil
 no-new-privileges, a non-root user, and memory, CPU and PID limits. On timeout it is
 killed; in every case it is removed. Docker SDK calls are blocking, so they run in
 worker threads.
+
+The availability probe (shown by `/health`) asks the daemon's `/_ping` with httpx when
+the daemon is at a unix socket, so the Docker SDK (about 6 MiB) loads at the first run,
+not at the first `/health`. Other addresses (tcp, ssh, a Docker CLI context) go through
+the SDK.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+import httpx
 
 from praxis_sdk.errors import InvalidInput, Unavailable
 from praxis_sdk.tools.contract import ToolContract
@@ -36,6 +42,36 @@ from praxis_sdk.tools.result import ToolResult
 NOBODY = "65534:65534"
 LABEL = "praxis.tool"
 STDERR_TAIL_LINES = 60
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+PROBE_TIMEOUT_S = 3.0
+
+
+def docker_address(configured: str | None) -> str | None:
+    """Where the daemon is: `execution.docker_host`, else DOCKER_HOST, else the default
+    socket when no Docker CLI context is chosen; None when only the SDK can tell."""
+    host = configured or os.environ.get("DOCKER_HOST")
+    if host:
+        return host
+    if os.environ.get("DOCKER_CONTEXT"):
+        return None
+    cli_config = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
+    with contextlib.suppress(OSError):
+        if "currentContext" in cli_config.read_text(encoding="utf-8"):
+            return None
+    return DEFAULT_SOCKET
+
+
+async def ping_socket(path: str) -> tuple[bool, str]:
+    """GET /_ping on the daemon's unix socket."""
+    transport = httpx.AsyncHTTPTransport(uds=path)
+    try:
+        async with httpx.AsyncClient(transport=transport, timeout=PROBE_TIMEOUT_S) as client:
+            reply = await client.get("http://docker/_ping")
+    except httpx.HTTPError as exc:
+        return False, f"no Docker daemon answers: {type(exc).__name__}"
+    if reply.status_code != 200:
+        return False, f"no Docker daemon answers: /_ping returned {reply.status_code}"
+    return True, "Docker daemon answers"
 
 
 def run_user(mounts: list[Mount], workdir: str) -> str:
@@ -84,6 +120,12 @@ class DockerEngine(Engine):
         return self._client
 
     async def _probe(self) -> tuple[bool, str]:
+        address = docker_address(self.execution.docker_host)
+        if address and address.startswith("unix://"):
+            return await ping_socket(address.removeprefix("unix://"))
+        return await self._probe_sdk()
+
+    async def _probe_sdk(self) -> tuple[bool, str]:
         def ping() -> tuple[bool, str]:
             import docker
 

@@ -1,0 +1,37 @@
+"""Import the agent without the optional extras its libraries load only because they are installed.
+
+Each of these is installed for another reason, and the agent's libraries import it at
+import time only when present, with a documented fallback when it is not:
+
+- rich and pygments (about 3.5 MiB of RSS; typer's help uses them): structlog's `dev` and
+  `tracebacks` modules load them to render tracebacks (our formatter uses
+  `format_exc_info`), httpx for its command-line client (`httpx._main`);
+- grpc (about 9 MiB; libp2p requires grpcio): a2a-sdk's gRPC transport and handlers, an
+  optional extra (`a2a-sdk[grpc]`). Praxis serves and calls A2A over JSON-RPC and REST;
+- watchfiles (about 1 MiB; uvicorn[standard] installs it): uvicorn's `--reload`
+  supervisor, which falls back to polling without it. The agent never reloads.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+OPTIONAL = ("rich", "pygments", "grpc", "watchfiles")
+
+
+@contextmanager
+def without_optional_extras() -> Iterator[None]:
+    """Within the block, importing an `OPTIONAL` package raises ImportError, unless loaded.
+
+    Afterwards they are importable again (typer's errors and help load rich on use)."""
+    blocked = [name for name in OPTIONAL if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
