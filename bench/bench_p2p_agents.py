@@ -330,6 +330,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--inflight", type=int, default=64)
     parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--baseline-first", action="store_true",
+                        help="measure the baseline pair before ours (order check)")
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--syscalls", action="store_true")
     parser.add_argument("--stages", type=int, default=0, metavar="N")
@@ -341,6 +343,8 @@ def main() -> None:
         pairs = {"now": start_pair(Path(tmp) / "now", extra)}
         if args.baseline_src:
             pairs["baseline"] = start_pair(Path(tmp) / "base", extra, args.baseline_src)
+            if args.baseline_first:  # the pair measured second tends to do better
+                pairs = dict(reversed(pairs.items()))
         clients = {name: httpx.Client(base_url=a.url, timeout=30)
                    for name, (a, _) in pairs.items()}
         bares = {name: BareClient(a.url) for name, (a, _) in pairs.items()}
