@@ -104,14 +104,26 @@ def start_pair(home: Path, p2p: dict[str, Any], src: Path | None = None,
 
 
 class BareClient:
-    """One keep-alive HTTP/1.1 connection spoken with h11 on a plain socket."""
+    """One keep-alive HTTP/1.1 connection spoken with h11 on a plain socket (made
+    again when the server closed it while idle: uvicorn's keep-alive timeout)."""
 
     def __init__(self, url: str) -> None:
         host, port = url.split("//", 1)[1].rsplit(":", 1)
         self.host = f"{host}:{port}"
-        self.sock = socket.create_connection((host, int(port)))
+        self.address = (host, int(port))
+        self.connect()
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection(self.address)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn = h11.Connection(h11.CLIENT)
+        self.last = time.monotonic()
+
+    def fresh(self) -> None:
+        """Reconnect when idle for long enough that the server may have closed us."""
+        if time.monotonic() - self.last > 2.0:
+            self.close()
+            self.connect()
 
     def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         headers = [("Host", self.host), ("Content-Type", "application/json"),
@@ -131,6 +143,7 @@ class BareClient:
                 data += event.data
             elif isinstance(event, h11.EndOfMessage):
                 self.conn.start_next_cycle()
+                self.last = time.monotonic()
                 return status, data
             else:
                 raise RuntimeError(f"unexpected HTTP event {event!r}")
@@ -159,6 +172,7 @@ def serial(client: httpx.Client, bare: BareClient, calls: int) -> dict[str, dict
             ("remote", "h11"): lambda: call_bare(bare, REMOTE),
             ("local", "h11"): lambda: call_bare(bare, LOCAL)}
     times: dict[tuple[str, str], list[float]] = {way: [] for way in ways}
+    bare.fresh()
     before = load()
     for _ in range(calls):
         for way, call in ways.items():
@@ -182,6 +196,7 @@ def cpu_per_call(a: AgentProcess, b: AgentProcess, bare: BareClient, calls: int
                  ) -> dict[str, Any]:
     """CPU microseconds of each agent (all threads) per serial call, remote and local."""
     out: dict[str, Any] = {"load": load()}
+    bare.fresh()
     for kind, path in (("remote", REMOTE), ("local", LOCAL)):
         before = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
         for _ in range(calls):
