@@ -8,7 +8,11 @@ libp2p (Noise + yamux on loopback). Measured the way a user calls it, with a
 keep-alive client on A's HTTP API, interleaved in one run:
 
 - serial: p50/p99 of `POST /tools/b_echo@agent-b/invoke` on A (remote) against the
-  same tool local on A (`POST /tools/a_echo/invoke`, the HTTP stack without the hop);
+  same tool local on A (`POST /tools/a_echo/invoke`, the HTTP stack without the hop),
+  each with two keep-alive clients: `httpx` and `h11` (a bare h11 connection on one
+  socket: what is left when the client costs next to nothing);
+- `cpu_us_per_call`: CPU time (all threads) of agent A and agent B per serial call,
+  remote and local (h11 client): a figure the machine's load moves much less;
 - throughput: `wrk` with `--inflight` connections on the same two URLs (remote, local);
 - each figure with the `uptime` load averages at the time it was taken;
 - `--baseline-src DIR`: a second pair of agents runs the `praxis_sdk` in DIR (for
@@ -18,7 +22,11 @@ keep-alive client on A's HTTP API, interleaved in one run:
   serial run, and in `DIR/inflight` during `wrk`; `bench/profile_shares.py FILE` turns
   one into shares of busy samples;
 - `--syscalls`: system calls per remote call in A and in B (`strace -c` during a serial
-  run): a figure that does not depend on how busy the machine is.
+  run): a figure that does not depend on how busy the machine is;
+- `--stages N`: a third pair runs with `bench/stages/` on PYTHONPATH, which timestamps
+  each stage of a call in both agents (one clock for both processes); N spaced remote
+  calls and N local ones, then the median time of each stage from the moment the
+  client sent the request (`stages.remote`, `stages.local`, in microseconds).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import h11
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,20 +68,32 @@ def echo_tool(name: str) -> dict[str, Any]:
     return tool
 
 
-def start_pair(home: Path, p2p: dict[str, Any], src: Path | None = None
-               ) -> tuple[AgentProcess, AgentProcess]:
+STAGES = ROOT / "bench" / "stages"
+
+
+def agent_env(src: Path | None, stages_out: Path | None) -> dict[str, str]:
+    """The agents' environment: `src` first on the path; the stage tracer when asked."""
+    env = dict(ENV)
+    paths = [str(src)] if src is not None else []
+    if stages_out is not None:
+        paths.append(str(STAGES))
+        env["PRAXIS_STAGES_OUT"] = str(stages_out)
+    env["PYTHONPATH"] = os.pathsep.join([*paths, ENV["PYTHONPATH"]])
+    return env
+
+
+def start_pair(home: Path, p2p: dict[str, Any], src: Path | None = None,
+               stages: bool = False) -> tuple[AgentProcess, AgentProcess]:
     # the default liveness settings: the tests' 0.5 s pings mark a peer gone under load
     p2p = {"ping_interval": 10.0, "ping_misses": 3, "request_timeout": 30.0, **p2p}
-    env = dict(ENV)
-    if src is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(src), ENV["PYTHONPATH"]])
     b_home, a_home = home / "b", home / "a"
     b = start_agent(b_home, agent_config(b_home, "agent-b", agent=agent_section(
         echo_tool("b_echo")), p2p=p2p_section(**p2p), logging={"level": "warning"}),
-        env=env, wait=60)
+        env=agent_env(src, home / "b.stages.json" if stages else None), wait=60)
     a = start_agent(a_home, agent_config(a_home, "agent-a", agent=agent_section(
         echo_tool("a_echo")), p2p=p2p_section(bootstrap_nodes=[b.url], **p2p),
-        logging={"level": "warning"}), env=env, wait=60)
+        logging={"level": "warning"}),
+        env=agent_env(src, home / "a.stages.json" if stages else None), wait=60)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         reply = httpx.post(a.url + REMOTE, json=BODY, timeout=10)
@@ -81,23 +103,160 @@ def start_pair(home: Path, p2p: dict[str, Any], src: Path | None = None
     raise SystemExit(f"A never reached B's echo:\n{a.log[-2000:]}")
 
 
-def serial(client: httpx.Client, calls: int) -> dict[str, dict[str, Any]]:
-    """Remote and local calls alternating, so both see the same machine load."""
-    times: dict[str, list[float]] = {"remote": [], "local": []}
+class BareClient:
+    """One keep-alive HTTP/1.1 connection spoken with h11 on a plain socket (made
+    again when the server closed it while idle: uvicorn's keep-alive timeout)."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.split("//", 1)[1].rsplit(":", 1)
+        self.host = f"{host}:{port}"
+        self.address = (host, int(port))
+        self.connect()
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection(self.address)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.conn = h11.Connection(h11.CLIENT)
+        self.last = time.monotonic()
+
+    def fresh(self) -> None:
+        """Reconnect when idle for long enough that the server may have closed us."""
+        if time.monotonic() - self.last > 2.0:
+            self.close()
+            self.connect()
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        headers = [("Host", self.host), ("Content-Type", "application/json"),
+                   ("Content-Length", str(len(body)))]
+        self.sock.sendall(self.conn.send(h11.Request(method="POST", target=path,
+                                                     headers=headers))
+                          + self.conn.send(h11.Data(data=body))
+                          + self.conn.send(h11.EndOfMessage()))
+        status, data = 0, b""
+        while True:
+            event = self.conn.next_event()
+            if event is h11.NEED_DATA:
+                self.conn.receive_data(self.sock.recv(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                data += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                self.conn.start_next_cycle()
+                self.last = time.monotonic()
+                return status, data
+            else:
+                raise RuntimeError(f"unexpected HTTP event {event!r}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+BODY_BYTES = json.dumps(BODY).encode()
+
+
+def call_bare(client: BareClient, path: str) -> None:
+    status, data = client.post(path, BODY_BYTES)
+    assert status == 200 and json.loads(data)["ok"], data
+
+
+def call_httpx(client: httpx.Client, path: str) -> None:
+    reply = client.post(path, json=BODY)
+    assert reply.status_code == 200 and reply.json()["ok"], reply.text
+
+
+def serial(client: httpx.Client, bare: BareClient, calls: int) -> dict[str, dict[str, Any]]:
+    """Remote and local calls, by both clients, alternating: all see the same load."""
+    ways = {("remote", "httpx"): lambda: call_httpx(client, REMOTE),
+            ("local", "httpx"): lambda: call_httpx(client, LOCAL),
+            ("remote", "h11"): lambda: call_bare(bare, REMOTE),
+            ("local", "h11"): lambda: call_bare(bare, LOCAL)}
+    times: dict[tuple[str, str], list[float]] = {way: [] for way in ways}
+    bare.fresh()
     before = load()
     for _ in range(calls):
-        for kind, path in (("remote", REMOTE), ("local", LOCAL)):
+        for way, call in ways.items():
             started = time.perf_counter()
-            reply = client.post(path, json=BODY)
-            times[kind].append((time.perf_counter() - started) * 1000)
-            assert reply.status_code == 200 and reply.json()["ok"], reply.text
-    out = {}
-    for kind, values in times.items():
+            call()
+            times[way].append((time.perf_counter() - started) * 1000)
+    out: dict[str, dict[str, Any]] = {"remote": {}, "local": {}}
+    for (kind, name), values in times.items():
         values.sort()
-        out[kind] = {"calls": len(values), "p50_ms": round(statistics.median(values), 3),
-                     "p99_ms": round(values[int(len(values) * 0.99) - 1], 3),
-                     "load": before}
+        out[kind][name] = {"calls": len(values), "p50_ms": round(statistics.median(values), 3),
+                           "p99_ms": round(values[int(len(values) * 0.99) - 1], 3)}
+    return out | {"load": before}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_call(a: AgentProcess, b: AgentProcess, bare: BareClient, calls: int
+                 ) -> dict[str, Any]:
+    """CPU microseconds of each agent (all threads) per serial call, remote and local."""
+    out: dict[str, Any] = {"load": load()}
+    bare.fresh()
+    for kind, path in (("remote", REMOTE), ("local", LOCAL)):
+        before = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
+        for _ in range(calls):
+            call_bare(bare, path)
+        out[kind] = {"agent_a": round((cpu_seconds(a.proc.pid) - before[0]) / calls * 1e6),
+                     "agent_b": round((cpu_seconds(b.proc.pid) - before[1]) / calls * 1e6)}
     return out
+
+
+def stages(home: Path, p2p: dict[str, Any], src: Path | None, calls: int
+           ) -> dict[str, Any]:
+    """Median time (us) of each stage of a call in both agents, from the request sent."""
+    a, b = start_pair(home, p2p, src, stages=True)
+    bare = BareClient(a.url)
+    out: dict[str, Any] = {"load": load()}
+    try:
+        for _ in range(100):
+            call_bare(bare, REMOTE)
+            call_bare(bare, LOCAL)
+        spans: dict[str, list[tuple[int, int]]] = {"remote": [], "local": []}
+        for kind, path in (("remote", REMOTE), ("local", LOCAL)):
+            for _ in range(calls):
+                time.sleep(0.02)  # calls apart: no stage of one call inside another's span
+                started = time.perf_counter_ns()
+                call_bare(bare, path)
+                spans[kind].append((started, time.perf_counter_ns()))
+        events = {name: dumped(home / f"{name}.stages.json") for name in ("a", "b")}
+    finally:
+        bare.close()
+        a.stop()
+        b.stop()
+    for kind, found in spans.items():
+        out[kind] = stage_medians(found, events)
+    return out
+
+
+def dumped(out: Path) -> list[tuple[int, str]]:
+    """Ask a traced agent to write its stage list, and read it."""
+    Path(f"{out}.dump").touch()
+    deadline = time.monotonic() + 10
+    while Path(f"{out}.dump").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [tuple(event) for event in json.loads(out.read_text())]
+
+
+def stage_medians(spans: list[tuple[int, int]], events: dict[str, list[tuple[int, str]]]
+                  ) -> dict[str, float]:
+    """`"agent stage #n": median us after the request was sent`, in time order."""
+    offsets: dict[str, list[float]] = {}
+    for started, ended in spans:
+        seen: dict[str, int] = {}
+        inside = sorted((t, f"{name.upper()} {stage}") for name, found in events.items()
+                        for t, stage in found if started <= t <= ended)
+        for t, stage in [*inside, (ended, "client: response read")]:
+            seen[stage] = seen.get(stage, 0) + 1
+            key = stage if seen[stage] == 1 else f"{stage} #{seen[stage]}"
+            offsets.setdefault(key, []).append((t - started) / 1000)
+    rows = {key: round(statistics.median(v), 1) for key, v in offsets.items()
+            if len(v) >= len(spans) // 2}
+    return dict(sorted(rows.items(), key=lambda row: row[1]))
 
 
 WRK_LUA = post_lua("""'{"arguments": {"text": "x"}}'""")
@@ -171,25 +330,34 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--inflight", type=int, default=64)
     parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--baseline-first", action="store_true",
+                        help="measure the baseline pair before ours (order check)")
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--syscalls", action="store_true")
+    parser.add_argument("--stages", type=int, default=0, metavar="N")
     parser.add_argument("--p2p", default="{}", help="extra p2p config (JSON) for all agents")
     args = parser.parse_args()
     extra = json.loads(args.p2p)
-    report: dict[str, Any] = {"serial": {}, "inflight": {}}
+    report: dict[str, Any] = {"serial": {}, "cpu_us_per_call": {}, "inflight": {}}
     with tempfile.TemporaryDirectory(prefix="praxis-bench-agents-") as tmp:
         pairs = {"now": start_pair(Path(tmp) / "now", extra)}
         if args.baseline_src:
             pairs["baseline"] = start_pair(Path(tmp) / "base", extra, args.baseline_src)
+            if args.baseline_first:  # the pair measured second tends to do better
+                pairs = dict(reversed(pairs.items()))
         clients = {name: httpx.Client(base_url=a.url, timeout=30)
                    for name, (a, _) in pairs.items()}
+        bares = {name: BareClient(a.url) for name, (a, _) in pairs.items()}
         try:
-            for client in clients.values():
+            for name, client in clients.items():
                 for _ in range(50):
-                    client.post(REMOTE, json=BODY)
-                    client.post(LOCAL, json=BODY)
+                    call_httpx(client, REMOTE)
+                    call_httpx(client, LOCAL)
+                    call_bare(bares[name], REMOTE)
             for name in pairs:
-                report["serial"][name] = serial(clients[name], args.calls)
+                report["serial"][name] = serial(clients[name], bares[name], args.calls)
+            for name, (a, b) in pairs.items():
+                report["cpu_us_per_call"][name] = cpu_per_call(a, b, bares[name], args.calls)
             for name, (a, _) in pairs.items():
                 report["inflight"][name] = throughput(a, args.inflight, args.seconds)
             if args.syscalls and shutil.which("strace"):
@@ -206,9 +374,13 @@ def main() -> None:
         finally:
             for client in clients.values():
                 client.close()
+            for bare in bares.values():
+                bare.close()
             for a, b in pairs.values():
                 a.stop()
                 b.stop()
+        if args.stages:
+            report["stages_us"] = stages(Path(tmp) / "stages", extra, None, args.stages)
     report["targets"] = {"remote_serial_p50_ms": 2, "remote_calls_per_s": 1000}
     print(json.dumps(report, indent=2))
 

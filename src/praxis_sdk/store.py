@@ -156,9 +156,14 @@ class _Writer:
     a write nobody awaits waits up to `lazy_s` for company, so a task's progress rides
     along with the next awaited write instead of waking the thread on its own. Order is
     kept: an awaited write commits everything queued before it.
+
+    `lazy_s` is longer than one serial call through the API (a few ms): at 5 ms each
+    direct tool call's record had a commit of its own, run by this thread while the next
+    call was under way, and the threads of that call waited for the GIL
+    (`bench/bench_p2p_agents.py`, bench/README.md).
     """
 
-    def __init__(self, engine: Engine, max_batch: int = 256, lazy_s: float = 0.005) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 256, lazy_s: float = 0.05) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self.lazy_s = lazy_s

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from praxis_sdk.api.services import Services, get_services
@@ -52,8 +53,12 @@ async def get_tool(name: str, provider: str | None = None,
 
 @router.post("/tools/{name}/invoke", response_model=ToolResult)
 async def invoke_tool(name: str, body: InvokeRequest,
-                      services: Services = Depends(get_services)) -> ToolResult:
-    """Run one tool and return its result (INTERFACES 4.2); `ok` false if the tool failed."""
-    return await services.catalog.invoke(
+                      services: Services = Depends(get_services)) -> Response:
+    """Run one tool and return its result (INTERFACES 4.2); `ok` false if the tool failed.
+
+    The result is already a checked `ToolResult`: it is written out as it is (FastAPI
+    would validate it again through `response_model`, which stays for the schema)."""
+    result = await services.catalog.invoke(
         name, body.arguments, provider=body.provider, timeout=body.timeout_s, caller="http"
     )
+    return Response(result.model_dump_json(), media_type="application/json")
