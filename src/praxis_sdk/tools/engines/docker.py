@@ -110,14 +110,18 @@ class DockerEngine(Engine):
 
     def _connect(self) -> Any:
         if self._client is None:
-            import docker
-
-            host = self.execution.docker_host or os.environ.get("DOCKER_HOST")
-            if host:
-                self._client = docker.DockerClient(base_url=host, timeout=30)
-            else:
-                self._client = docker.from_env(timeout=30)
+            self._client = self._new_client(timeout=30)
         return self._client
+
+    def _new_client(self, timeout: int) -> Any:
+        """A Docker SDK client for `execution.docker_host`, else DOCKER_HOST, else the
+        environment's defaults (contexts included)."""
+        import docker
+
+        host = self.execution.docker_host or os.environ.get("DOCKER_HOST")
+        if host:
+            return docker.DockerClient(base_url=host, timeout=timeout)
+        return docker.from_env(timeout=timeout)
 
     async def _probe(self) -> tuple[bool, str]:
         address = docker_address(self.execution.docker_host)
@@ -127,14 +131,8 @@ class DockerEngine(Engine):
 
     async def _probe_sdk(self) -> tuple[bool, str]:
         def ping() -> tuple[bool, str]:
-            import docker
-
-            host = self.execution.docker_host or os.environ.get("DOCKER_HOST")
             try:
-                client = (
-                    docker.DockerClient(base_url=host, timeout=3) if host
-                    else docker.from_env(timeout=3)
-                )
+                client = self._new_client(timeout=3)
                 client.ping()
                 client.close()
             except Exception as exc:  # noqa: BLE001 - any failure means "not answering"
