@@ -29,7 +29,6 @@ from praxis_sdk.p2p.discovery import expand_addresses
 from praxis_sdk.p2p.failures import Supervisor
 from praxis_sdk.p2p.host import build_host, ensure_ports_free, listen_addresses
 from praxis_sdk.p2p.liveness import Liveness
-from praxis_sdk.p2p.mdns import MdnsDiscovery
 from praxis_sdk.p2p.metrics import P2PMetrics
 from praxis_sdk.p2p.peers import FoundBy, PeerTable
 
@@ -113,6 +112,8 @@ class P2PNode:
         self.listen_addrs = [str(a) for a in self.host.get_transport_addrs()]
         mdns = None
         if self.config.enable_mdns:
+            from praxis_sdk.p2p.mdns import MdnsDiscovery  # zeroconf loads only when used
+
             mdns = MdnsDiscovery(self.peer_id, self.advertised_addresses(),
                                  self.host.get_network(), self.supervisor,
                                  self.dialer.on_discovered)
