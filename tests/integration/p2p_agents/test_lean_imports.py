@@ -1,4 +1,5 @@
-"""Two agents call each other over libp2p (Noise) and load none of the optional extras.
+"""Two agents call each other over libp2p (Noise) and load none of the optional extras,
+nor the parts of libp2p a node does not use (p2p/slim.py).
 
 What an agent imported is its `sys.modules` at exit, written by
 tests/support/modules_at_exit/sitecustomize.py (on the agent's PYTHONPATH).
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from praxis_sdk.p2p.slim import STAND_INS
 from tests.support.agents import REPO, AgentProcess
 from tests.support.p2p_agents import (
     ENV,
@@ -22,7 +24,9 @@ from tests.support.p2p_agents import (
 from tests.support.waiting import wait_until
 
 Spawn = Callable[..., AgentProcess]
-NOT_LOADED = {"rich", "pygments", "grpc", "watchfiles", "docker"}
+NOT_LOADED = {"rich", "pygments", "grpc", "watchfiles", "docker",
+              # libp2p's QUIC, mDNS (off here), RSA and secp256k1 keys, AutoTLS
+              "aioquic", "zeroconf", "Crypto", "coincurve", "requests"}
 
 
 def recording(out: Path) -> dict[str, str]:
@@ -46,6 +50,8 @@ def test_remote_call_over_noise_loads_no_optional_extras(spawn_agent: Spawn,
         assert "docker" in get(agent, "/health")["components"]["tools"]["engines"]
         assert agent.stop() == 0
     for name in ("a", "b"):
-        loaded = {m.split(".")[0] for m in (tmp_path / f"{name}.txt").read_text().split()}
+        modules = set((tmp_path / f"{name}.txt").read_text().split())
+        loaded = {m.split(".")[0] for m in modules}
         assert {"libp2p", "noise", "praxis_sdk"} <= loaded  # the list is the agent's
         assert loaded.isdisjoint(NOT_LOADED), (name, loaded & NOT_LOADED)
+        assert modules.isdisjoint(STAND_INS), (name, modules & set(STAND_INS))
