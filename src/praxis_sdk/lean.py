@@ -9,7 +9,11 @@ import time only when present, with a documented fallback when it is not:
 - grpc (about 9 MiB; libp2p requires grpcio): a2a-sdk's gRPC transport and handlers, an
   optional extra (`a2a-sdk[grpc]`). Praxis serves and calls A2A over JSON-RPC and REST;
 - watchfiles (about 1 MiB; uvicorn[standard] installs it): uvicorn's `--reload`
-  supervisor, which falls back to polling without it. The agent never reloads.
+  supervisor, which falls back to polling without it. The agent never reloads;
+- a2a-sdk's SQL stores (`DATABASE_STORES`; SQLAlchemy's ORM and asyncio extension, about
+  6 MiB; SQLAlchemy is installed for our store): the SDK imports them when SQLAlchemy is
+  present and puts placeholders in their place when not (its `[sql]` extra). Praxis keeps
+  A2A tasks in its own store (`a2a/store.py` on `store.py`, SQLAlchemy Core).
 """
 
 from __future__ import annotations
@@ -19,14 +23,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 OPTIONAL = ("rich", "pygments", "grpc", "watchfiles")
+DATABASE_STORES = ("a2a.server.tasks.database_task_store",
+                   "a2a.server.tasks.database_push_notification_config_store",
+                   "a2a.server.cluster.database_event_stream",
+                   "a2a.server.cluster.database_task_store")
 
 
 @contextmanager
 def without_optional_extras() -> Iterator[None]:
-    """Within the block, importing an `OPTIONAL` package raises ImportError, unless loaded.
+    """Within the block, importing an `OPTIONAL` package or one of a2a-sdk's
+    `DATABASE_STORES` raises ImportError, unless loaded.
 
     Afterwards they are importable again (typer's errors and help load rich on use)."""
-    blocked = [name for name in OPTIONAL if name not in sys.modules]
+    blocked = [name for name in OPTIONAL + DATABASE_STORES if name not in sys.modules]
     for name in blocked:
         sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises
     try:

@@ -6,7 +6,8 @@ the next one, so N concurrent state changes cost one commit, not N, and one hand
 between the event loop and the thread (WAL, `synchronous=NORMAL`: a commit survives a
 crash of the process and no commit waits for an fsync). Whole-row writes that follow
 each other in a transaction go to SQLite as one statement per table. A caller's write
-has been committed when its await returns. Reads use the async engine.
+has been committed when its await returns. Reads run in a worker thread on a pool of
+their own connections (SQLAlchemy Core only: no ORM, no asyncio extension).
 """
 
 from __future__ import annotations
@@ -27,11 +28,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     JSON,
+    Column,
     Connection,
     Engine,
     Float,
     Integer,
+    MetaData,
+    Row,
     String,
+    Table,
     create_engine,
     delete,
     event,
@@ -41,8 +46,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from praxis_sdk.errors import NotFound, PraxisError, Unavailable
 
@@ -54,39 +57,34 @@ TASK_COLUMNS = ("id", "kind", "state", "context_id", "input", "result", "error",
                 "created_at", "updated_at")
 Op = Callable[[Connection], Any]  # runs in the writer thread, inside its transaction
 
-
-class Base(DeclarativeBase):
-    pass
-
-
-class SchemaVersion(Base):
-    __tablename__ = "schema_version"
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    applied_at: Mapped[float] = mapped_column(Float)
-
-
-class TaskRow(Base):
-    __tablename__ = "tasks"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)
-    state: Mapped[str] = mapped_column(String(32), index=True)
-    context_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    input: Mapped[Any] = mapped_column(JSON)
-    result: Mapped[Any] = mapped_column(JSON, nullable=True)
-    error: Mapped[Any] = mapped_column(JSON, nullable=True)
-    meta: Mapped[Any] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[float] = mapped_column(Float, index=True)
-    updated_at: Mapped[float] = mapped_column(Float)
-
-
-class RunRow(Base):
-    __tablename__ = "workflow_runs"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    task_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    status: Mapped[str] = mapped_column(String(32), index=True)
-    data: Mapped[Any] = mapped_column(JSON)
-    created_at: Mapped[float] = mapped_column(Float, index=True)
-    updated_at: Mapped[float] = mapped_column(Float)
+metadata = MetaData()
+VERSIONS = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
+TASKS = Table(
+    "tasks", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), index=True, nullable=False),
+    Column("state", String(32), index=True, nullable=False),
+    Column("context_id", String(64), nullable=True),
+    Column("input", JSON, nullable=False),
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("meta", JSON, nullable=True),
+    Column("created_at", Float, index=True, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+RUNS = Table(
+    "workflow_runs", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("task_id", String(64), index=True, nullable=True),
+    Column("status", String(32), index=True, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", Float, index=True, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
 
 
 class Task(BaseModel):
@@ -113,7 +111,7 @@ def _log_failure(future: asyncio.Future[Any]) -> None:
 class _Upsert:
     """Insert or replace `rows` of `table` (merged with its neighbours by `_grouped`)."""
 
-    table: type[Base]
+    table: Table
     keep: tuple[str, ...]
     rows: list[dict[str, Any]]
 
@@ -276,9 +274,8 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engine: AsyncEngine | None = None
-        self._sync_engine: Engine | None = None
-        self._session: async_sessionmaker | None = None
+        self._engine: Engine | None = None  # the writer thread's one connection
+        self._reader: Engine | None = None  # a pool of read connections
         self._writer: _Writer | None = None
 
     async def start(self) -> None:
@@ -293,31 +290,24 @@ class Store:
                 probe.unlink()
             except OSError as exc:
                 raise Unavailable(f"data dir {folder} is not writable: {exc.strerror}") from None
-        self._engine = create_async_engine(self.url)
-        self._sync_engine = create_engine(parsed.set(drivername=parsed.get_backend_name()),
-                                          pool_size=1)
+        blocking = parsed.set(drivername=parsed.get_backend_name())  # sqlite+aiosqlite: sqlite
+        self._engine = create_engine(blocking, pool_size=1)
+        self._reader = create_engine(blocking)
         if parsed.get_backend_name() == "sqlite":
-            event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
-            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
-        self._session = async_sessionmaker(self._engine, expire_on_commit=False)
-        async with self._engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-        async with self._session() as s, s.begin():
-            if await s.get(SchemaVersion, SCHEMA_VERSION) is None:
-                s.add(SchemaVersion(version=SCHEMA_VERSION, applied_at=time.time()))
-        self._writer = _Writer(self._sync_engine)
+            event.listen(self._engine, "connect", _sqlite_pragmas)
+            event.listen(self._reader, "connect", _sqlite_pragmas)
+        await asyncio.to_thread(_create_schema, self._engine)
+        self._writer = _Writer(self._engine)
         self._writer.start()
 
     async def close(self) -> None:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
-        if self._sync_engine is not None:
-            self._sync_engine.dispose()
-            self._sync_engine = None
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
+        for engine in (self._engine, self._reader):
+            if engine is not None:
+                engine.dispose()
+        self._engine = self._reader = None
 
     async def stop(self) -> None:
         await self.close()
@@ -325,11 +315,11 @@ class Store:
     def health(self) -> dict[str, Any]:
         return {"status": "healthy" if self._engine else "unhealthy", "url": _safe_url(self.url)}
 
-    @property
-    def session(self) -> async_sessionmaker:
-        if self._session is None:
+    async def read(self, query: Callable[[Connection], Any]) -> Any:
+        """`query(connection)` run in a worker thread on a read connection; its result."""
+        if self._reader is None:
             raise Unavailable("store is not started")
-        return self._session
+        return await asyncio.to_thread(_read, self._reader, query)
 
     async def write(self, op: Op) -> Any:
         """Run `op(connection)` in the next grouped transaction; its result once committed."""
@@ -362,7 +352,7 @@ class Store:
         row = task.model_dump()
 
         def op(conn: Connection) -> None:
-            conn.execute(insert(TaskRow), [row])
+            conn.execute(insert(TASKS), [row])
 
         await self.write(op)
         return task
@@ -370,8 +360,8 @@ class Store:
     async def update_task(self, task_id: str, **fields: Any) -> Task:
         """Change state, result, error or meta; `updated_at` moves on."""
         fields["updated_at"] = time.time()
-        query = (update(TaskRow).where(TaskRow.id == task_id).values(**fields)
-                 .returning(*(getattr(TaskRow, c) for c in TASK_COLUMNS)))
+        query = (update(TASKS).where(TASKS.c.id == task_id).values(**fields)
+                 .returning(*(TASKS.c[c] for c in TASK_COLUMNS)))
 
         def op(conn: Connection) -> Any:
             found = conn.execute(query).first()
@@ -391,7 +381,7 @@ class Store:
         rows = [t.model_dump() for t in tasks]
         if not rows:
             return
-        op = _Upsert(TaskRow, ("created_at",), rows)
+        op = _Upsert(TASKS, ("created_at",), rows)
         if wait:
             await self.write(op)
         else:
@@ -399,21 +389,20 @@ class Store:
 
     async def delete_task(self, task_id: str) -> None:
         def op(conn: Connection) -> None:
-            conn.execute(delete(TaskRow).where(TaskRow.id == task_id))
+            conn.execute(delete(TASKS).where(TASKS.c.id == task_id))
 
         await self.write(op)
 
     async def get_task(self, task_id: str) -> Task:
-        async with self.session() as s:
-            row = await s.get(TaskRow, task_id)
-        if row is None:
+        task = await self.find_task(task_id)
+        if task is None:
             raise NotFound(f"no task {task_id!r}")
-        return _task(row)
+        return task
 
     async def find_task(self, task_id: str) -> Task | None:
         """The task, or None when there is none with this id."""
-        async with self.session() as s:
-            row = await s.get(TaskRow, task_id)
+        query = select(TASKS).where(TASKS.c.id == task_id)
+        row = await self.read(lambda conn: conn.execute(query).first())
         return None if row is None else _task(row)
 
     async def list_tasks(
@@ -422,20 +411,22 @@ class Store:
         limit: int = 50, offset: int = 0,
     ) -> tuple[list[Task], int]:
         """A page of tasks, newest first, and the total that match."""
-        query = select(TaskRow)
-        count = select(func.count()).select_from(TaskRow)
-        for column, value in ((TaskRow.state, state), (TaskRow.kind, kind),
-                              (TaskRow.context_id, context_id)):
+        query = select(TASKS)
+        count = select(func.count()).select_from(TASKS)
+        for column, value in ((TASKS.c.state, state), (TASKS.c.kind, kind),
+                              (TASKS.c.context_id, context_id)):
             if value:
                 query, count = query.where(column == value), count.where(column == value)
         if updated_after is not None:
-            query = query.where(TaskRow.updated_at > updated_after)
-            count = count.where(TaskRow.updated_at > updated_after)
-        query = query.order_by(TaskRow.created_at.desc()).limit(limit).offset(offset)
-        async with self.session() as s:
-            rows = (await s.scalars(query)).all()
-            total = (await s.execute(count)).scalar_one()
-        return [_task(r) for r in rows], total
+            query = query.where(TASKS.c.updated_at > updated_after)
+            count = count.where(TASKS.c.updated_at > updated_after)
+        query = query.order_by(TASKS.c.created_at.desc()).limit(limit).offset(offset)
+
+        def page(conn: Connection) -> tuple[list[Task], int]:
+            return ([_task(r) for r in conn.execute(query)],
+                    conn.execute(count).scalar_one())
+
+        return await self.read(page)
 
     async def fail_unfinished(self, reason: str) -> int:
         """At start-up: tasks and runs a previous process left running are marked failed."""
@@ -449,31 +440,33 @@ class Store:
         """
         now = time.time()
         error = {"code": "interrupted", "message": reason, "details": {}}
-        async with self.session() as s, s.begin():
-            tasks = (await s.scalars(
-                update(TaskRow).where(TaskRow.state.in_(UNFINISHED_STATES))
-                .values(state="failed", error=error, updated_at=now).returning(TaskRow.id)
-            )).all()
-            runs = (await s.scalars(
-                select(RunRow).where(RunRow.status.in_(("pending", "running")))
-            )).all()
-            for run in runs:
-                run.status = "failed"
-                run.data = {**run.data, "status": "failed", "error": reason}
-                run.updated_at = now
-        return list(tasks), len(runs)
+
+        def op(conn: Connection) -> tuple[list[str], int]:
+            failed = conn.execute(
+                update(TASKS).where(TASKS.c.state.in_(UNFINISHED_STATES))
+                .values(state="failed", error=error, updated_at=now).returning(TASKS.c.id)
+            ).scalars().all()
+            stuck = conn.execute(select(RUNS.c.id, RUNS.c.data)
+                                 .where(RUNS.c.status.in_(("pending", "running")))).all()
+            for run_id, data in stuck:
+                conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(
+                    status="failed", data={**data, "status": "failed", "error": reason},
+                    updated_at=now))
+            return list(failed), len(stuck)
+
+        return await self.write(op)
 
     async def prune(self, older_than: float) -> int:
         """Delete finished tasks (and their runs) last changed before `older_than` (unix s)."""
         def op(conn: Connection) -> int:
-            old = select(TaskRow.id).where(TaskRow.state.in_(FINAL_STATES),
-                                           TaskRow.updated_at < older_than)
-            conn.execute(delete(RunRow).where(RunRow.task_id.in_(old)))
-            conn.execute(delete(RunRow).where(
-                RunRow.task_id.is_(None), RunRow.updated_at < older_than,
-                RunRow.status.in_(("completed", "failed", "cancelled"))))
-            gone = conn.execute(delete(TaskRow).where(
-                TaskRow.state.in_(FINAL_STATES), TaskRow.updated_at < older_than))
+            old = select(TASKS.c.id).where(TASKS.c.state.in_(FINAL_STATES),
+                                           TASKS.c.updated_at < older_than)
+            conn.execute(delete(RUNS).where(RUNS.c.task_id.in_(old)))
+            conn.execute(delete(RUNS).where(
+                RUNS.c.task_id.is_(None), RUNS.c.updated_at < older_than,
+                RUNS.c.status.in_(("completed", "failed", "cancelled"))))
+            gone = conn.execute(delete(TASKS).where(
+                TASKS.c.state.in_(FINAL_STATES), TASKS.c.updated_at < older_than))
             return gone.rowcount or 0
 
         return await self.write(op)
@@ -491,26 +484,40 @@ class Store:
         row = {"id": run_id, "task_id": task_id, "status": data.get("status", "pending"),
                "data": data, "created_at": now, "updated_at": now}
 
-        op = _Upsert(RunRow, ("created_at", "task_id"), [row])
+        op = _Upsert(RUNS, ("created_at", "task_id"), [row])
         if wait:
             await self.write(op)
         else:
             self.write_nowait(op)
 
     async def get_run(self, run_id: str) -> dict[str, Any]:
-        async with self.session() as s:
-            row = await s.get(RunRow, run_id)
+        query = select(RUNS.c.data).where(RUNS.c.id == run_id)
+        row = await self.read(lambda conn: conn.execute(query).first())
         if row is None:
             raise NotFound(f"no workflow run {run_id!r}")
         return row.data
 
     async def list_runs(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        query = select(RunRow).order_by(RunRow.created_at.desc()).limit(limit).offset(offset)
-        async with self.session() as s:
-            return [r.data for r in (await s.scalars(query)).all()]
+        query = (select(RUNS.c.data).order_by(RUNS.c.created_at.desc())
+                 .limit(limit).offset(offset))
+        return await self.read(lambda conn: list(conn.execute(query).scalars()))
 
 
-def _task(row: TaskRow) -> Task:
+def _create_schema(engine: Engine) -> None:
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        if conn.execute(select(VERSIONS).where(
+                VERSIONS.c.version == SCHEMA_VERSION)).first() is None:
+            conn.execute(insert(VERSIONS), [{"version": SCHEMA_VERSION,
+                                             "applied_at": time.time()}])
+
+
+def _read(engine: Engine, query: Callable[[Connection], Any]) -> Any:
+    with engine.connect() as conn:
+        return query(conn)
+
+
+def _task(row: Row[Any]) -> Task:
     return Task(
         id=row.id, kind=row.kind, state=row.state, context_id=row.context_id, input=row.input,
         result=row.result, error=row.error, meta=row.meta or {},
@@ -519,19 +526,19 @@ def _task(row: TaskRow) -> Task:
 
 
 @functools.cache
-def _upsert_sql(dialect: Dialect, table: type[Base], keep: tuple[str, ...]
+def _upsert_sql(dialect: Dialect, table: Table, keep: tuple[str, ...]
                 ) -> tuple[str, tuple[str, ...], frozenset[str]]:
     """The upsert's SQL text, its parameters' names in order, and the JSON columns."""
     compiled = _upsert_statement(dialect.name, table, keep).compile(dialect=dialect)
     if compiled.positiontup is None:
         raise Unavailable(f"the store needs a driver with positional parameters, not "
                           f"{dialect.driver}")
-    encoded = frozenset(c.name for c in table.__table__.columns if isinstance(c.type, JSON))
+    encoded = frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
     return str(compiled), tuple(compiled.positiontup), encoded
 
 
 @functools.cache
-def _upsert_statement(dialect: str, table: type[Base], keep: tuple[str, ...]) -> Any:
+def _upsert_statement(dialect: str, table: Table, keep: tuple[str, ...]) -> Any:
     """INSERT ... ON CONFLICT(id) DO UPDATE of every column but `keep` (SQLite, PostgreSQL).
 
     A `keep` column that is NULL in the row is kept as stored; otherwise it is set.
@@ -541,7 +548,7 @@ def _upsert_statement(dialect: str, table: type[Base], keep: tuple[str, ...]) ->
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     statement = dialect_insert(table)
-    columns = table.__table__.columns
+    columns = table.columns
     values = {c.name: statement.excluded[c.name] for c in columns
               if c.name != "id" and c.name not in keep}
     for name in keep:

@@ -7,11 +7,13 @@ import sys
 
 CHECK = """
 import sys
-from praxis_sdk.lean import OPTIONAL, without_optional_extras
+from praxis_sdk.lean import DATABASE_STORES, OPTIONAL, without_optional_extras
 with without_optional_extras():
     import praxis_sdk.agent
-print(sorted(name for name in OPTIONAL if name in sys.modules))
+print(sorted(name for name in OPTIONAL + DATABASE_STORES + ("sqlalchemy.orm", "aiosqlite")
+             if name in sys.modules))
 import rich.console, pygments.lexers, grpc, watchfiles  # importable again afterwards
+import a2a.server.tasks.database_task_store, a2a.server.cluster.database_event_stream
 from praxis_sdk import memory
 memory.limit_arenas()
 memory.release_free_memory()
