@@ -33,23 +33,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.support.agents import agent_config, start_agent  # noqa: E402
 
-# what `import libp2p` pulls in, and whether a Praxis node uses it
+# what `import libp2p` (0.8.1) pulls in, and whether a Praxis node loads it (p2p/slim.py)
 PACKAGES = {
-    "praxis_sdk.p2p.node": "the whole P2P node (libp2p and all it imports)",
-    "libp2p": "py-libp2p's package __init__ (every transport, protocol and service)",
-    "aioquic.quic.connection": "QUIC, unused; loaded by libp2p.custom_types (which libp2p.abc "
-                               "imports) through libp2p.transport.quic.stream",
-    "dns.resolver": "dnspython, for /dns multiaddrs; loaded by libp2p.transport.tcp.tcp "
-                    "through multiaddr.resolvers",
-    "requests": "unused; loaded by libp2p.host.basic_host through "
-                "libp2p.security.tls.autotls.acme",
-    "zeroconf": "mDNS, used when p2p.enable_mdns; loaded by libp2p.host.basic_host",
+    "praxis_sdk.p2p.node": "the whole P2P node (libp2p as p2p/slim.py imports it)",
+    "libp2p": "py-libp2p's package __init__, as p2p/slim.py imports it",
+    "aioquic.quic.connection": "QUIC, unused; left out by p2p/slim.py (libp2p.custom_types "
+                               "and libp2p's __init__ import it through libp2p.transport.quic), "
+                               "and dnspython's DNS-over-QUIC switched off",
+    "dns.resolver": "dnspython, for /dns multiaddrs (multiaddr.resolvers, which the swarm "
+                    "builds at start): loaded",
+    "requests": "unused; left out by p2p/slim.py (libp2p.host.basic_host imports it "
+                "through libp2p.security.tls.autotls.acme)",
+    "zeroconf": "mDNS: loads when p2p.enable_mdns (p2p/mdns.py); libp2p.host.basic_host's "
+                "import of it is left out by p2p/slim.py",
     "noise.connection": "Noise (with the cryptography package): used",
-    "Crypto.Cipher.AES": "pycryptodome, unused; loaded by libp2p.peer.id through "
-                         "libp2p.crypto.serialization (RSA keys)",
+    "Crypto.Cipher.AES": "pycryptodome (RSA keys, private networks): loads at the first "
+                         "peer with an RSA key (p2p/slim.py)",
     "nacl.public": "PyNaCl; loaded by libp2p.crypto.ed25519 (our key type)",
-    "coincurve": "secp256k1 keys, unused; loaded by libp2p.peer.id through "
-                 "libp2p.crypto.serialization",
+    "coincurve": "secp256k1 keys: loads at the first peer with such a key (p2p/slim.py)",
 }
 MODULES_AT_EXIT = ROOT / "tests" / "support" / "modules_at_exit"
 # imported by an idle agent only because they are installed, or not at all (lean.py)
@@ -57,6 +58,12 @@ WATCHED = ("rich", "pygments", "grpc", "watchfiles", "docker", "openai", "mcp", 
            "requests", "zeroconf", "Crypto", "coincurve")
 FLOOR = """
 import ctypes, importlib, json, sys
+try:
+    import praxis_sdk.p2p  # libp2p imported as the agent imports it (p2p/slim.py)
+except ImportError:
+    pass
+for name in [m for m in sys.modules if m.startswith("praxis_sdk")]:
+    del sys.modules[name]  # the hook stays; the agent's modules are not counted
 def rss():
     return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1])
 for name in sys.argv[1:]:  # what the agent did not load, it does not get here either
@@ -124,11 +131,12 @@ def idle_figures(trees: dict[str, Path], settle: float, rounds: int) -> dict[str
     return {name: {"p2p_off": statistics.median(run["off"]),
                    "p2p_on": statistics.median(run["on"]),
                    "p2p_off_runs": run["off"], "p2p_on_runs": run["on"],
-                   **loaded_figures(idle_rss(True, settle, trees[name], True)[1])}
+                   **loaded_figures(idle_rss(True, settle, trees[name], True)[1],
+                                    trees[name])}
             for name, run in runs.items()}
 
 
-def loaded_figures(modules: list[str]) -> dict[str, Any]:
+def loaded_figures(modules: list[str], src: Path) -> dict[str, Any]:
     """Which WATCHED packages were loaded; the RSS of a fresh interpreter that imports the
     library modules the agent had loaded, in its order, and none of ours (the floor those
     libraries set), with what each top-level package added to it."""
@@ -138,7 +146,8 @@ def loaded_figures(modules: list[str]) -> dict[str, Any]:
                                                "sitecustomize")]
     absent = [name for name in WATCHED if name not in tops]
     done = subprocess.run([sys.executable, "-c", FLOOR, *absent], input="\n".join(libraries),
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+                          capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(src)})
     floor = json.loads(done.stdout)
     return {"loaded": sorted(name for name in WATCHED if name in tops),
             "modules": len(modules), "libraries_alone_mib": round(floor["total"], 1),
