@@ -17,12 +17,9 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from a2a.client import A2ACardResolver, ClientConfig, ClientFactory, minimal_agent_card
-from a2a.client.client import Client as SDKClient
-from a2a.client.errors import A2AClientError
 from a2a.helpers.proto_helpers import new_text_part
 from a2a.types.a2a_pb2 import (
     CancelTaskRequest,
@@ -39,6 +36,9 @@ from google.protobuf.json_format import MessageToDict
 from praxis_sdk.a2a.hops import HOPS_KEY, MAX_HOPS, current_hops
 from praxis_sdk.a2a.tasks import FINAL, state_name
 from praxis_sdk.errors import InvalidInput, NotAllowed, NotFound, PraxisError, Unavailable
+
+if TYPE_CHECKING:  # the SDK's client (about 3 MiB) loads at the first delegation
+    from a2a.client.client import Client as SDKClient
 
 Peers = Callable[[], dict[str, dict[str, Any]]]
 SendP2P = Callable[[str, dict[str, Any], float], Awaitable[dict[str, Any]]]
@@ -103,6 +103,8 @@ class Delegator:
                           parts=[new_text_part(request)])
         message.metadata.update({HOPS_KEY: hops})
         deadline = timeout or self.timeout
+        from a2a.client.errors import A2AClientError
+
         async with self._client(agent, deadline) as (client, transport, streaming):
             result = Delegation(agent=agent, transport=transport)
             named = asyncio.Event()  # set once the other agent has named the task
@@ -166,6 +168,8 @@ class Delegator:
     async def _client(self, agent: str, timeout: float
                       ) -> AsyncIterator[tuple[SDKClient, str, bool]]:
         """An SDK client for `agent`: over HTTP when its A2A card answers, else libp2p."""
+        from a2a.client import A2ACardResolver, ClientConfig, ClientFactory, minimal_agent_card
+
         url, peer_id = self._locate(agent)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         failure: Exception | None = None

@@ -2,32 +2,31 @@
 JSON-RPC endpoint at `POST /a2a/v1` and `POST /` (0.3 method names too), its HTTP+JSON
 endpoints under `/a2a/rest`, the agent card at both well-known paths, and the same
 JSON-RPC handler for requests that arrive over libp2p (`/praxis/a2a/1.0.0`).
+
+The SDK's server (about 4 MiB of modules, with its client which it imports: 8 MiB) loads
+at the first A2A request, over HTTP or libp2p, which pays for the import (`_SDK`); the
+routes are in the app from the start.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
-from a2a.server.agent_execution import SimpleRequestContextBuilder
-from a2a.server.request_handlers import DefaultRequestHandler
-from a2a.server.routes import create_agent_card_routes, create_rest_routes
-from a2a.server.routes.jsonrpc_dispatcher import JSONRPC03Adapter, JsonRpcDispatcher
 from a2a.utils.constants import PROTOCOL_VERSION_1_0, VERSION_HEADER
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from praxis_sdk.a2a.card import CARD_CACHE_CONTROL, JSONRPC_PATH, REST_PATH, CardBuilder
-from praxis_sdk.a2a.executor import PraxisAgentExecutor
-from praxis_sdk.a2a.store import NewTaskIds, PraxisTaskStore
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.runner.service import WorkflowService
 
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
 RPC_PATHS = (JSONRPC_PATH, "/")
-METHODS_V03 = frozenset(JSONRPC03Adapter.METHOD_TO_MODEL)
-METHODS = frozenset(JsonRpcDispatcher.METHOD_TO_MODEL) | METHODS_V03
 STREAMING = frozenset({"SendStreamingMessage", "SubscribeToTask", "message/stream",
                        "tasks/resubscribe"})
 UNSUPPORTED_OPERATION = -32004
@@ -43,14 +42,15 @@ class A2AServer:
         self.runner = runner
         self.cards = cards
         self.metrics = metrics
-        self.task_store = PraxisTaskStore(store, publish=publish, metrics=metrics)
-        self.executor = PraxisAgentExecutor(runner)
-        self.handler = DefaultRequestHandler(
-            agent_executor=self.executor, task_store=self.task_store,
-            agent_card=cards.card(),
-            request_context_builder=SimpleRequestContextBuilder(
-                task_id_generator=NewTaskIds(self.task_store)))
-        self.dispatcher = JsonRpcDispatcher(self.handler, enable_v0_3_compat=True)
+        self._store, self._publish = store, publish
+        self._loaded: _SDK | None = None
+
+    @property
+    def sdk(self) -> _SDK:
+        """The SDK's request handler and dispatchers, made (and the SDK imported) once."""
+        if self._loaded is None:
+            self._loaded = _SDK(self)
+        return self._loaded
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -58,7 +58,8 @@ class A2AServer:
         return None
 
     async def stop(self) -> None:
-        await self.handler.aclose()
+        if self._loaded is not None:
+            await self._loaded.handler.aclose()
 
     def health(self) -> dict[str, Any]:
         return {"status": "healthy", "skills": len(self.cards.card().skills)}
@@ -67,17 +68,28 @@ class A2AServer:
 
     @property
     def routes(self) -> list[BaseRoute]:
-        """Card routes, the JSON-RPC endpoint at both paths, the REST binding."""
-        routes: list[BaseRoute] = []
-        for path in CARD_PATHS:
-            routes += create_agent_card_routes(self.cards.card(),
-                                               card_modifier=self.cards.current,
-                                               card_url=path, cache_control=CARD_CACHE_CONTROL)
+        """Card routes, the JSON-RPC endpoint at both paths, the REST binding (the SDK's
+        own routes, made at their first request)."""
+        routes: list[BaseRoute] = [
+            Route(path, _OnFirstRequest(functools.partial(self._card_app, path)),
+                  methods=["GET"]) for path in CARD_PATHS]
         routes += [Route(path, self.jsonrpc, methods=["POST"]) for path in RPC_PATHS]
-        # without the SDK's catch-all `/{tenant}` mount: it would shadow every other route
-        routes += [r for r in create_rest_routes(self.handler, path_prefix=REST_PATH)
-                   if getattr(r, "path", "").startswith(REST_PATH)]
+        routes.append(Mount(REST_PATH, app=_OnFirstRequest(self._rest_app)))
         return routes
+
+    def _card_app(self, path: str) -> ASGIApp:
+        from a2a.server.routes import create_agent_card_routes
+
+        [route] = create_agent_card_routes(self.cards.card(), card_modifier=self.cards.current,
+                                           card_url=path, cache_control=CARD_CACHE_CONTROL)
+        return route.app  # type: ignore[attr-defined]
+
+    def _rest_app(self) -> ASGIApp:
+        """The SDK's REST routes under the mount, without its catch-all `/{tenant}` mount."""
+        from a2a.server.routes import create_rest_routes
+
+        return Router([r for r in create_rest_routes(self.sdk.handler)
+                       if not isinstance(r, Mount)])
 
     async def jsonrpc(self, request: Request) -> Response:
         """The SDK's JSON-RPC dispatcher, counted by method and outcome."""
@@ -86,8 +98,9 @@ class A2AServer:
         except ValueError:
             body = None
         method = body.get("method") if isinstance(body, dict) else None
-        label = method if method in METHODS else ("invalid" if body is None else "unknown")
-        response = await self.dispatcher.handle_requests(request)
+        sdk = self.sdk
+        label = method if method in sdk.methods else ("invalid" if body is None else "unknown")
+        response = await sdk.dispatcher.handle_requests(request)
         self.metrics.a2a_requests.labels(label, _outcome(response)).inc()
         return response
 
@@ -107,10 +120,47 @@ class A2AServer:
                 "message": f"{method} streams over HTTP only; over libp2p send the message "
                            "and follow the task with GetTask"}}
         headers = [(b"content-type", b"application/json")]
-        if method not in METHODS_V03:
+        if method not in self.sdk.methods_v03:
             headers.append((VERSION_HEADER.lower().encode(), PROTOCOL_VERSION_1_0.encode()))
         response = await self.jsonrpc(_request(json.dumps(message).encode(), headers))
         return json.loads(bytes(response.body))
+
+
+class _SDK:
+    """a2a-sdk's server on our executor and task store, imported when first made."""
+
+    def __init__(self, server: A2AServer) -> None:
+        from a2a.server.agent_execution import SimpleRequestContextBuilder
+        from a2a.server.request_handlers import DefaultRequestHandler
+        from a2a.server.routes.jsonrpc_dispatcher import JSONRPC03Adapter, JsonRpcDispatcher
+
+        from praxis_sdk.a2a.executor import PraxisAgentExecutor
+        from praxis_sdk.a2a.store import NewTaskIds, PraxisTaskStore
+
+        self.task_store = PraxisTaskStore(server._store, publish=server._publish,
+                                          metrics=server.metrics)
+        self.executor = PraxisAgentExecutor(server.runner)
+        self.handler = DefaultRequestHandler(
+            agent_executor=self.executor, task_store=self.task_store,
+            agent_card=server.cards.card(),
+            request_context_builder=SimpleRequestContextBuilder(
+                task_id_generator=NewTaskIds(self.task_store)))
+        self.dispatcher = JsonRpcDispatcher(self.handler, enable_v0_3_compat=True)
+        self.methods_v03 = frozenset(JSONRPC03Adapter.METHOD_TO_MODEL)
+        self.methods = frozenset(JsonRpcDispatcher.METHOD_TO_MODEL) | self.methods_v03
+
+
+class _OnFirstRequest:
+    """An ASGI app made by `build` at its first request."""
+
+    def __init__(self, build: Callable[[], ASGIApp]) -> None:
+        self.build = build
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            self.app = self.build()
+        await self.app(scope, receive, send)
 
 
 def _outcome(response: Response) -> str:
