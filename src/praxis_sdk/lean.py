@@ -18,6 +18,7 @@ import time only when present, with a documented fallback when it is not:
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,3 +45,11 @@ def without_optional_extras() -> Iterator[None]:
         for name in blocked:
             if sys.modules.get(name, ...) is None:
                 del sys.modules[name]
+
+
+def import_lean(*names: str) -> None:
+    """Import `names` as `praxis-agent run` imports the agent: for what loads on first use
+    (a2a-sdk's server and client)."""
+    with without_optional_extras():
+        for name in names:
+            importlib.import_module(name)

@@ -3,16 +3,18 @@ JSON-RPC endpoint at `POST /a2a/v1` and `POST /` (0.3 method names too), its HTT
 endpoints under `/a2a/rest`, the agent card at both well-known paths, and the same
 JSON-RPC handler for requests that arrive over libp2p (`/praxis/a2a/1.0.0`).
 
-The SDK's server (about 4 MiB of modules, with its client which it imports: 8 MiB) loads
-at the first A2A request, over HTTP or libp2p, which pays for the import (`_SDK`); the
-routes are in the app from the start.
+The SDK's server (with its client, which it imports: about 8 MiB of an idle agent) loads
+at the first A2A request, over HTTP or libp2p: that request waits for the import (about
+0.2 s of CPU; it runs in a worker thread, the event loop goes on; without the extras
+`lean.py` leaves out). The routes are in the app from the start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from a2a.utils.constants import PROTOCOL_VERSION_1_0, VERSION_HEADER
@@ -22,9 +24,13 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from praxis_sdk.a2a.card import CARD_CACHE_CONTROL, JSONRPC_PATH, REST_PATH, CardBuilder
+from praxis_sdk.lean import import_lean
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.runner.service import WorkflowService
 
+SDK_MODULES = ("a2a.server.agent_execution", "a2a.server.request_handlers",
+               "a2a.server.routes", "a2a.server.routes.jsonrpc_dispatcher",
+               "praxis_sdk.a2a.executor", "praxis_sdk.a2a.store")
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
 RPC_PATHS = (JSONRPC_PATH, "/")
 STREAMING = frozenset({"SendStreamingMessage", "SubscribeToTask", "message/stream",
@@ -45,11 +51,12 @@ class A2AServer:
         self._store, self._publish = store, publish
         self._loaded: _SDK | None = None
 
-    @property
-    def sdk(self) -> _SDK:
+    async def sdk(self) -> _SDK:
         """The SDK's request handler and dispatchers, made (and the SDK imported) once."""
         if self._loaded is None:
-            self._loaded = _SDK(self)
+            await asyncio.to_thread(_import_sdk)
+            if self._loaded is None:  # not made by a request that came meanwhile
+                self._loaded = _SDK(self)
         return self._loaded
 
     # ---------------------------------------------------------------- lifecycle
@@ -77,18 +84,20 @@ class A2AServer:
         routes.append(Mount(REST_PATH, app=_OnFirstRequest(self._rest_app)))
         return routes
 
-    def _card_app(self, path: str) -> ASGIApp:
+    async def _card_app(self, path: str) -> ASGIApp:
+        await asyncio.to_thread(_import_sdk)
         from a2a.server.routes import create_agent_card_routes
 
         [route] = create_agent_card_routes(self.cards.card(), card_modifier=self.cards.current,
                                            card_url=path, cache_control=CARD_CACHE_CONTROL)
         return route.app  # type: ignore[attr-defined]
 
-    def _rest_app(self) -> ASGIApp:
+    async def _rest_app(self) -> ASGIApp:
         """The SDK's REST routes under the mount, without its catch-all `/{tenant}` mount."""
+        sdk = await self.sdk()
         from a2a.server.routes import create_rest_routes
 
-        return Router([r for r in create_rest_routes(self.sdk.handler)
+        return Router([r for r in create_rest_routes(sdk.handler)
                        if not isinstance(r, Mount)])
 
     async def jsonrpc(self, request: Request) -> Response:
@@ -98,7 +107,7 @@ class A2AServer:
         except ValueError:
             body = None
         method = body.get("method") if isinstance(body, dict) else None
-        sdk = self.sdk
+        sdk = await self.sdk()
         label = method if method in sdk.methods else ("invalid" if body is None else "unknown")
         response = await sdk.dispatcher.handle_requests(request)
         self.metrics.a2a_requests.labels(label, _outcome(response)).inc()
@@ -120,7 +129,7 @@ class A2AServer:
                 "message": f"{method} streams over HTTP only; over libp2p send the message "
                            "and follow the task with GetTask"}}
         headers = [(b"content-type", b"application/json")]
-        if method not in self.sdk.methods_v03:
+        if method not in (await self.sdk()).methods_v03:
             headers.append((VERSION_HEADER.lower().encode(), PROTOCOL_VERSION_1_0.encode()))
         response = await self.jsonrpc(_request(json.dumps(message).encode(), headers))
         return json.loads(bytes(response.body))
@@ -150,16 +159,21 @@ class _SDK:
         self.methods = frozenset(JsonRpcDispatcher.METHOD_TO_MODEL) | self.methods_v03
 
 
+def _import_sdk() -> None:
+    import_lean(*SDK_MODULES)
+
+
 class _OnFirstRequest:
     """An ASGI app made by `build` at its first request."""
 
-    def __init__(self, build: Callable[[], ASGIApp]) -> None:
+    def __init__(self, build: Callable[[], Awaitable[ASGIApp]]) -> None:
         self.build = build
         self.app: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.app is None:
-            self.app = self.build()
+            app = await self.build()
+            self.app = self.app or app  # the first one made, if two requests raced
         await self.app(scope, receive, send)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from praxis_sdk.lean import DATABASE_STORES
 from praxis_sdk.p2p.slim import STAND_INS
 from tests.support.agents import REPO, AgentProcess
 from tests.support.p2p_agents import (
@@ -46,6 +47,11 @@ def test_remote_call_over_noise_loads_no_optional_extras(spawn_agent: Spawn,
     reply = post(a, "/tools/b_echo@agent-b/invoke", {"arguments": {"text": "lean"}})
     assert reply.status_code == 200, reply.text
     assert reply.json()["structured"] == {"echo": "lean", "pid": str(b.proc.pid)}
+    # A2A loads a2a-sdk's server at the first request, as lean as the rest
+    assert get(a, "/.well-known/agent-card.json")["name"] == "agent-a"
+    rpc = post(b, "/a2a/v1", {"jsonrpc": "2.0", "id": 1, "method": "tasks/get",
+                              "params": {"id": "none"}})
+    assert rpc.status_code == 200 and rpc.json()["error"], rpc.text
     for agent in (a, b):
         assert "docker" in get(agent, "/health")["components"]["tools"]["engines"]
         assert agent.stop() == 0
@@ -55,3 +61,6 @@ def test_remote_call_over_noise_loads_no_optional_extras(spawn_agent: Spawn,
         assert {"libp2p", "noise", "praxis_sdk"} <= loaded  # the list is the agent's
         assert loaded.isdisjoint(NOT_LOADED), (name, loaded & NOT_LOADED)
         assert modules.isdisjoint(STAND_INS), (name, modules & set(STAND_INS))
+        unused = {"sqlalchemy.orm", "sqlalchemy.ext.asyncio", *DATABASE_STORES}
+        assert {"a2a.server.request_handlers"} <= modules and modules.isdisjoint(unused), (
+            name, modules & unused)
