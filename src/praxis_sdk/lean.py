@@ -49,7 +49,8 @@ def without_optional_extras() -> Iterator[None]:
 
 def import_lean(*names: str) -> None:
     """Import `names` as `praxis-agent run` imports the agent: for what loads on first use
-    (a2a-sdk's server and client)."""
+    (a2a-sdk's server and client). The block is process-wide while it lasts: no thread
+    of the agent imports those extras."""
     with without_optional_extras():
         for name in names:
             importlib.import_module(name)
