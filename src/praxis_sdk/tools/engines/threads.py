@@ -43,6 +43,11 @@ class ToolThreads:
         self._backlog = 0  # queued jobs that no thread is promised to (all were busy)
         self._threads = 0
 
+    @property
+    def size(self) -> int:
+        """Threads alive now (busy or idle)."""
+        return self._threads
+
     async def run(self, func: Callable[[], Any]) -> Any:
         """`func()` in a worker thread; cancelling the await abandons the call."""
         loop = asyncio.get_running_loop()
