@@ -32,7 +32,7 @@ def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None
 
 
 class ToolThreads:
-    """A small pool of daemon threads shared by every event loop of the process."""
+    """A small pool of daemon threads; a call may come from any event loop."""
 
     def __init__(self, limit: int = 40, idle_s: float = 10.0) -> None:
         self.limit = limit
