@@ -105,10 +105,7 @@ class EventBus:
         self._queue_size = queue_size
 
     def make_event(self, event_type: str, payload: dict[str, Any]) -> Event:
-        """An event with the next id; built without validation (the fields are ours), the
-        payload copied as validation would (a publisher may reuse its dict)."""
-        return Event.model_construct(id=next(self._ids), type=event_type,
-                                     payload=dict(payload), ts=time.time())
+        return Event(id=next(self._ids), type=event_type, payload=payload, ts=time.time())
 
     def publish(self, event_type: str, payload: dict[str, Any] | None = None) -> Event:
         """Record and fan out one event (call from the event loop's thread)."""
