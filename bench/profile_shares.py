@@ -3,9 +3,9 @@
     .venv/bin/python bench/profile_shares.py FILE [--top 15] [--group libp2p/,praxis_sdk/]
 
 Samples whose innermost Python frame is waiting (epoll/select, a lock or condition
-wait, `sleep_forever`), or (`--native`) that wait on a lock in C, are idle and left out, and so are samples inside an import
-(`--skip`: start-up, not the calls). Per process (py-spy `--subprocesses` prefixes
-each stack with `process PID:"cmd"`):
+wait, `sleep_forever`), or (`--native`) that wait on a lock in C, are idle and left out,
+and so are samples inside an import (`--skip`: start-up, not the calls). Per process
+(py-spy `--subprocesses` prefixes each stack with `process PID:"cmd"`):
 
 - `own`: the innermost Python frame of each busy sample (native frames under it, such as
   a `send` system call or the Noise cipher in C, count for that Python frame);
