@@ -3,9 +3,9 @@
     .venv/bin/python bench/profile_shares.py FILE [--top 15] [--group libp2p/,praxis_sdk/]
 
 Samples whose innermost Python frame is waiting (epoll/select, a lock or condition
-wait, `sleep_forever`) are idle and left out, and so are samples inside an import
-(`--skip`: start-up, not the calls). Per process (py-spy `--subprocesses` prefixes
-each stack with `process PID:"cmd"`):
+wait, `sleep_forever`), or (`--native`) that wait on a lock in C, are idle and left out,
+and so are samples inside an import (`--skip`: start-up, not the calls). Per process
+(py-spy `--subprocesses` prefixes each stack with `process PID:"cmd"`):
 
 - `own`: the innermost Python frame of each busy sample (native frames under it, such as
   a `send` system call or the Noise cipher in C, count for that Python frame);
@@ -27,6 +27,9 @@ FRAME = re.compile(r"^(?P<name>.+?) \((?P<file>[^:()]+)(?::(?P<line>\d+))?\)$")
 IDLE = ("epoll.poll", "select", "get_events", "_epoll_wait", "wait (threading.py",
         "sleep_forever", "_io_epoll.py", "selectors.py", "run_forever",
         "_worker (concurrent/futures/thread.py)")
+# With `--native`: a thread blocked on a lock or a queue in C (a worker thread waiting for
+# its next job, the store's writer), not a thread waiting for the GIL (`take_gil`).
+NATIVE_IDLE = ("PyThread_acquire_lock_timed",)
 
 
 def parse(line: str) -> tuple[str, list[str], int] | None:
@@ -67,6 +70,7 @@ def shares(path: Path, top: int, groups: list[str], skip: list[str]) -> dict[str
         process, frames, count = parsed
         py = python_frames(frames)
         if not py or any(idle in frames[-1] or idle in py[-1][0] for idle in IDLE) \
+                or any(idle in frame for idle in NATIVE_IDLE for frame in frames) \
                 or any(name.startswith(tuple(skip)) for name, _ in py):
             continue
         busy[process] += count

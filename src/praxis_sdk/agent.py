@@ -257,6 +257,7 @@ class Agent:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         async with self:
+            memory.freeze_startup_heap()  # full collections skip what start-up loaded
             memory.release_free_memory()  # what start-up freed goes back to the system
             await stop.wait()
             log.info("stopping", agent=self.name)

@@ -6,6 +6,9 @@
   arenas are plenty.
 - Trim: start-up (imports, the compiled schemas, the first requests) leaves freed heap
   behind; `malloc_trim(0)` hands it back to the system once the agent has started.
+- Freeze: the loaded libraries are some 190,000 objects that live as long as the process;
+  after start-up they move to the collector's permanent generation (`gc.freeze`), so a
+  full collection, which requests trigger, no longer walks them all (0.2 s each here).
 
 Both do nothing where the C library is not glibc (musl, macOS).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import gc
 from typing import Any
 
 M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
@@ -41,3 +45,9 @@ def release_free_memory() -> None:
     libc = _glibc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def freeze_startup_heap() -> None:
+    """Collect start-up's garbage, then exempt every object left from later collections."""
+    gc.collect()
+    gc.freeze()

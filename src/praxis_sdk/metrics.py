@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics import MetricWrapperBase
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -15,6 +18,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
         r = self.registry
         self.http_requests = Counter(
             "praxis_http_requests_total", "HTTP requests", ["method", "route", "status"],
@@ -43,6 +47,16 @@ class Metrics:
             "praxis_a2a_requests_total", "A2A JSON-RPC requests", ["method", "outcome"],
             registry=r,
         )
+
+    def child(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        """`metric.labels(*labels)`, remembered: prometheus-client checks the values and
+        takes a lock on every `labels` call, which the per-request paths need not repeat.
+        Label values here come from bounded sets (routes, tools, engines, outcomes)."""
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def render(self) -> bytes:
         """The Prometheus text exposition of everything registered."""

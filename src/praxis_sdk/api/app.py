@@ -42,7 +42,8 @@ def create_app(services: Services, *, extra_routers: list[APIRouter] | None = No
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
     mount_console(app)
-    app.router.routes[0:0] = services.routes  # first: MCP traffic skips the other routes
+    # first: tool calls, then MCP traffic, skip the other routes
+    app.router.routes[0:0] = [tools.front_invoke_route(app), *services.routes]
     http = services.config.http
     token = http.auth_token.get_secret_value() if http.auth_token else None
     app.add_middleware(GateMiddleware, metrics=services.metrics, token=token,

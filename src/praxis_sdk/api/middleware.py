@@ -10,7 +10,6 @@ import hmac
 import json
 import time
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -71,8 +70,6 @@ class GateMiddleware:
         self.metrics = metrics
         self.token = token.encode() if token else None
         self.max_body = max_body
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -141,16 +138,8 @@ class GateMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         method = scope["method"]
-        counter = self._counters.get((method, template, status))
-        if counter is None:
-            counter = self._counters[method, template, status] = (
-                self.metrics.http_requests.labels(method, template, str(status)))
-        timer = self._timers.get((method, template))
-        if timer is None:
-            timer = self._timers[method, template] = (
-                self.metrics.http_latency.labels(method, template))
-        counter.inc()
-        timer.observe(elapsed)
+        self.metrics.child(self.metrics.http_requests, method, template, str(status)).inc()
+        self.metrics.child(self.metrics.http_latency, method, template).observe(elapsed)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from praxis_sdk.api.services import Services, get_services
@@ -51,14 +52,26 @@ async def get_tool(name: str, provider: str | None = None,
     return ToolInfo(**spec.model_dump())
 
 
-@router.post("/tools/{name}/invoke", response_model=ToolResult)
-async def invoke_tool(name: str, body: InvokeRequest,
-                      services: Services = Depends(get_services)) -> Response:
+INVOKE_PATH = "/tools/{name}/invoke"
+
+
+@router.post(INVOKE_PATH, response_model=ToolResult)
+async def invoke_tool(name: str, body: InvokeRequest, request: Request) -> Response:
     """Run one tool and return its result (INTERFACES 4.2); `ok` false if the tool failed.
 
     The result is already a checked `ToolResult`: it is written out as it is (FastAPI
     would validate it again through `response_model`, which stays for the schema)."""
+    # the services from the request, not through `Depends`: one dependency less per call
+    services: Services = request.app.state.services
     result = await services.catalog.invoke(
         name, body.arguments, provider=body.provider, timeout=body.timeout_s, caller="http"
     )
     return Response(result.model_dump_json(), media_type="application/json")
+
+
+def front_invoke_route(app: FastAPI) -> APIRoute:
+    """The invoke route again, for the front of the app's route list and out of the schema
+    (the one above keeps its place in `/openapi.json`): a call then skips the regex match
+    of every MCP, A2A and docs route and of each router before this one (about 50 us)."""
+    return APIRoute(INVOKE_PATH, invoke_tool, methods=["POST"], response_model=ToolResult,
+                    include_in_schema=False, dependency_overrides_provider=app)

@@ -59,8 +59,8 @@ class ToolCallRecorder:
                 task = call_task(event)
                 await self.store.put_task(task, wait=False)
                 self.recorded += 1
-                self.metrics.tasks.labels("tool", task.state).inc()
-                self.metrics.task_duration.labels("tool", task.state).observe(
+                self.metrics.child(self.metrics.tasks, "tool", task.state).inc()
+                self.metrics.child(self.metrics.task_duration, "tool", task.state).observe(
                     max(0.0, task.updated_at - task.created_at))
 
     async def stop(self) -> None:

@@ -1,13 +1,14 @@
 """The `python` engine: a Python function in the agent's own process.
 
-Coroutine functions are awaited; plain functions run in a worker thread so they never
-block the event loop. On timeout an async function is cancelled; a thread cannot be
-killed, so a blocking function past its deadline is abandoned (its result is dropped)
-and the caller gets the timeout at once.
+Coroutine functions are awaited; plain functions run in a worker thread (`threads.py`)
+so they never block the event loop. On timeout an async function is cancelled; a thread
+cannot be killed, so a blocking function past its deadline is abandoned (its result is
+dropped) and the caller gets the timeout at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -15,12 +16,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import anyio
-import anyio.to_thread
-
 from praxis_sdk.errors import PraxisError, Timeout, ToolFailed
 from praxis_sdk.tools.contract import ToolContract
 from praxis_sdk.tools.engines.base import Engine
+from praxis_sdk.tools.engines.threads import ToolThreads
 from praxis_sdk.tools.pyfunc import bind_function
 from praxis_sdk.tools.result import TextContent, ToolResult
 
@@ -45,6 +44,10 @@ class PythonEngine(Engine):
     name = "python"
     probe_ttl = float("inf")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads = ToolThreads()
+
     async def _probe(self) -> tuple[bool, str]:
         return True, "in-process"
 
@@ -58,12 +61,11 @@ class PythonEngine(Engine):
         started = time.perf_counter()
         value: Any = None
         try:
-            with anyio.fail_after(timeout):
+            async with asyncio.timeout(timeout):
                 if inspect.iscoroutinefunction(func):
                     value = await func(**kwargs)
                 else:
-                    call = functools.partial(func, **kwargs)
-                    value = await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+                    value = await self.threads.run(functools.partial(func, **kwargs))
                     if inspect.isawaitable(value):
                         value = await value
         except TimeoutError:

@@ -9,12 +9,11 @@ own timeout and gets `Busy` when none frees up.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import anyio
 
 from praxis_sdk.errors import Busy, NotAllowed, Unavailable
 from praxis_sdk.tools.contract import ToolContract
@@ -55,7 +54,9 @@ class EngineResolver:
         self.engines = dict(engines) if engines is not None else default_engines(
             execution, base_dir
         )
-        self.limiter = anyio.CapacityLimiter(execution.max_concurrent)
+        # asyncio's own semaphore: AnyIO's limiter looks up the current task several
+        # times on every call (each lookup a `getpid` system call on Python 3.11)
+        self.slots = asyncio.Semaphore(execution.max_concurrent)
 
     def kind(self, contract: ToolContract) -> str:
         """The engine the contract asks for (`execution.default_engine` when it names none)."""
@@ -118,19 +119,17 @@ class EngineResolver:
             remaining = max(0.001, timeout - (time.perf_counter() - started))
             return await engine.run(contract, contract.with_defaults(arguments), timeout=remaining)
         finally:
-            self.limiter.release()
+            self.slots.release()
 
     async def _acquire(self, timeout: float) -> bool:
         """Take a slot: at once when one is free (no timer), else wait up to `timeout`."""
+        if not self.slots.locked():
+            return await self.slots.acquire()  # returns without waiting
         try:
-            self.limiter.acquire_nowait()
-            return True
-        except anyio.WouldBlock:
-            pass
-        with anyio.move_on_after(timeout):
-            await self.limiter.acquire()
-            return True
-        return False
+            async with asyncio.timeout(timeout):
+                return await self.slots.acquire()
+        except TimeoutError:
+            return False
 
     async def health(self) -> dict[str, dict[str, Any]]:
         """`{engine: {available, reason}}` for `/health`."""
