@@ -44,6 +44,8 @@ ARG = re.compile(  # leading blanks, then one argument (or a comment); None at l
 )
 SPECIAL = re.compile(r"[\"'#{\[]")  # a line without these holds only words
 TOOL = re.compile(r"[A-Za-z0-9_][\w.\-]*(?:@[\w.\-:]+)?\Z")
+# the tool after CALL when it is a whole word that TOOL accepts: (tool, provider or None)
+HEAD = re.compile(r"[^\S\n]*([A-Za-z0-9_][\w.\-]*)(?:@([\w.\-:]+))?(?=\s|\Z)")
 NAME = re.compile(r"[A-Za-z_][\w\-]*\Z")
 _JSON = json.JSONDecoder()
 TOO_DEEP = f"JSON nested more than {MAX_NESTING} deep"
@@ -138,6 +140,19 @@ def _expect_end(line: str, pos: int) -> None:
 
 
 def _call(line: str, number: int, column: int, pos: int) -> Call:
+    head = HEAD.match(line, pos)
+    if head is not None:
+        tool, provider, args = head[1], head[2], _scan(line, head.end())
+    else:
+        tool, provider, args = _odd_head(line, pos)
+    alias = _alias(args)
+    # without "--" anywhere on the line, every argument is positional
+    positional, named = _options(args) if "--" in line else (args, {})
+    return Call(number, column, tool, provider, positional, named, alias, line)
+
+
+def _odd_head(line: str, pos: int) -> tuple[str, str | None, list[Arg]]:
+    """The tool and arguments when HEAD did not match: the first word, checked."""
     args = _scan(line, pos)
     if not args or args[0].kind != "word":
         where = args[0] if args else None
@@ -150,10 +165,7 @@ def _call(line: str, number: int, column: int, pos: int) -> Call:
                         f"{head.text!r} is not a tool name (letters, digits, _ . -, "
                         "optionally @agent)")
     tool, _, provider = head.text.partition("@")
-    alias = _alias(args)
-    # without "--" anywhere on the line, every argument is positional
-    positional, named = _options(args) if "--" in line else (args, {})
-    return Call(number, column, tool, provider or None, positional, named, alias, line)
+    return tool, provider or None, args
 
 
 def _delegate(line: str, number: int, column: int, pos: int) -> Call:
