@@ -49,7 +49,8 @@ HEAD = re.compile(r"[^\S\n]*([A-Za-z0-9_][\w.\-]*)(?:@([\w.\-:]+))?(?=\s|\Z)")
 NAME = re.compile(r"[A-Za-z_][\w\-]*\Z")
 _JSON = json.JSONDecoder()
 TOO_DEEP = f"JSON nested more than {MAX_NESTING} deep"
-WORD_VALUE_STARTS = frozenset("-0123456789tfn")  # numbers, true, false, null
+# first letters of numbers, true, false, null; none of these has "-" second (`--name`)
+WORD_VALUE_STARTS = frozenset("-0123456789tfn")
 
 
 class LineError(Exception):
@@ -76,7 +77,15 @@ def lex(text: str, max_steps: int = DEFAULT_MAX_STEPS) -> Lexed:
     out = Lexed()
     for number, line in enumerate(text.split("\n"), start=1):
         try:
-            _lex_line(line, number, out)
+            if line.startswith("CALL "):  # the common case, an unindented CALL, at once
+                out.steps += 1
+                call = _call(line, number, 1, 4)
+                if out.run is not None:
+                    out.run.append(call)
+                else:
+                    _open_run(out, call, "CALL", number, 1)
+            else:
+                _lex_line(line, number, out)
         except LineError as exc:
             out.problems.append(problem(number, exc.column, exc.text, exc.expected, exc.message))
         except DSLSyntaxError as exc:
@@ -111,12 +120,10 @@ def _lex_line(line: str, number: int, out: Lexed) -> None:
     if kind in ("CALL", "DELEGATE"):
         out.steps += 1
         call = (_call if kind == "CALL" else _delegate)(line, number, column, rest)
-        kind = "CALL"
         if out.run is not None:
             out.run.append(call)
-            return
-        out.run = out.calls[number] = [call]
-        out.tokens.append(Token(kind, keyword, line=number, column=column))
+        else:
+            _open_run(out, call, keyword, number, column)
         return
     out.run = None  # anything but a CALL line ends a run of calls
     token = Token(kind, keyword, line=number, column=column)
@@ -128,6 +135,12 @@ def _lex_line(line: str, number: int, out: Lexed) -> None:
         return
     _expect_end(line, rest)
     out.tokens.append(token)
+
+
+def _open_run(out: Lexed, call: Call, keyword: str, number: int, column: int) -> None:
+    """A CALL token for `call` and the calls on the lines right after it."""
+    out.run = out.calls[number] = [call]
+    out.tokens.append(Token("CALL", keyword, line=number, column=column))
 
 
 def _expect_end(line: str, pos: int) -> None:
@@ -204,7 +217,7 @@ def _scan(line: str, pos: int) -> list[Arg]:
         if kind == "word":
             text = match[kind]
             start = match.start(kind) + 1
-            value = word_value(text) if text[0] in WORD_VALUE_STARTS else text
+            value = word_value(text) if text[0] in WORD_VALUE_STARTS and text[1:2] != "-" else text
             append(new_arg(("word", value, text, start, start + len(text))))
         elif kind == "dq" or kind == "sq":
             append(_string(match.group(kind), match.start(kind)))
@@ -225,7 +238,7 @@ def _words(line: str, pos: int) -> list[Arg]:
     for text in line[pos:].split():
         start = line.find(text, pos)
         pos = start + len(text)
-        value = word_value(text) if text[0] in WORD_VALUE_STARTS else text
+        value = word_value(text) if text[0] in WORD_VALUE_STARTS and text[1:2] != "-" else text
         args.append(new_arg(("word", value, text, start + 1, pos + 1)))
     return args
 

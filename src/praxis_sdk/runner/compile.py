@@ -157,7 +157,8 @@ class _Compiler:
             arguments = self._arguments(call, params, types, strings)
         by_argument = names_by_argument(arguments)
         if by_argument:
-            names: set[str] = set().union(*by_argument.values())
+            names: set[str] = (next(iter(by_argument.values())) if len(by_argument) == 1
+                               else set().union(*by_argument.values()))
             step = Step.trusted(  # every field built here with its type: no validation
                 step_id, call.tool, call.provider, arguments,
                 self._with_producers(deps, names), condition, call.alias, call.line,
@@ -188,7 +189,11 @@ class _Compiler:
         return spec, types, list(types), strings
 
     def _with_producers(self, deps: list[str], names: set[str]) -> list[str]:
-        extra = [p for name in sorted(names) for p in self.producers.get(name, [])]
+        producers = self.producers
+        if len(names) == 1:  # the common case
+            extra = producers.get(next(iter(names)), [])
+        else:
+            extra = [p for name in sorted(names) for p in producers.get(name, [])]
         return list(dict.fromkeys(deps + extra)) if extra else list(deps)
 
     def _arguments(self, call: Call, params: list[str], types: dict[str, list[str]],

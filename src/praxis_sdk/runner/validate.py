@@ -70,9 +70,10 @@ class ArgumentChecker:
         here unless given) count as present."""
         if deferred is None:
             deferred = {k for k, v in arguments.items() if names_in(v)}
-        # the fast path depends only on names and value types: remember what passed
-        signature = (id(spec.input_schema), tuple(arguments),
-                     tuple(map(type, arguments.values())), tuple(deferred))
+        # the fast path depends only on names and value types: remember what passed (the
+        # names are strings and the types are not, so the flat tuple reads one way only)
+        signature = (id(spec.input_schema), *arguments, *map(type, arguments.values()),
+                     *deferred)
         if signature in self._passed:
             return []
         concrete = {k: v for k, v in arguments.items() if k not in deferred}
