@@ -17,7 +17,7 @@ from typing import Any
 
 from lark import Token
 
-from praxis_sdk.dsl.ast import Arg, Call, new_arg
+from praxis_sdk.dsl.ast import Arg, Call
 from praxis_sdk.dsl.errors import DSLSyntaxError, problem
 from praxis_sdk.dsl.expr import parse_condition
 from praxis_sdk.dsl.limits import DEFAULT_MAX_STEPS, MAX_NESTING
@@ -51,6 +51,7 @@ _JSON = json.JSONDecoder()
 TOO_DEEP = f"JSON nested more than {MAX_NESTING} deep"
 # first letters of numbers, true, false, null; none of these has "-" second (`--name`)
 WORD_VALUE_STARTS = frozenset("-0123456789tfn")
+_tuple = tuple.__new__  # `_tuple(Arg, fields)`: an Arg without NamedTuple's `__new__`
 
 
 class LineError(Exception):
@@ -218,7 +219,7 @@ def _scan(line: str, pos: int) -> list[Arg]:
             text = match[kind]
             start = match.start(kind) + 1
             value = word_value(text) if text[0] in WORD_VALUE_STARTS and text[1:2] != "-" else text
-            append(new_arg(("word", value, text, start, start + len(text))))
+            append(_tuple(Arg, ("word", value, text, start, start + len(text))))
         elif kind == "dq" or kind == "sq":
             append(_string(match.group(kind), match.start(kind)))
         elif kind == "comment":
@@ -235,11 +236,12 @@ def _scan(line: str, pos: int) -> list[Arg]:
 def _words(line: str, pos: int) -> list[Arg]:
     """The arguments of a line without quotes, JSON or a comment: its words."""
     args: list[Arg] = []
+    append = args.append
     for text in line[pos:].split():
         start = line.find(text, pos)
         pos = start + len(text)
         value = word_value(text) if text[0] in WORD_VALUE_STARTS and text[1:2] != "-" else text
-        args.append(new_arg(("word", value, text, start + 1, pos + 1)))
+        append(_tuple(Arg, ("word", value, text, start + 1, pos + 1)))
     return args
 
 
@@ -267,7 +269,7 @@ def _string(text: str, pos: int) -> Arg:
         value = unquote(text)
     except EscapeError as exc:
         raise LineError(pos + 2 + exc.offset, text, [], str(exc)) from None
-    return new_arg(("string", value, text, pos + 1, pos + 1 + len(text)))
+    return _tuple(Arg, ("string", value, text, pos + 1, pos + 1 + len(text)))
 
 
 def _json(line: str, pos: int) -> tuple[Arg, int]:
@@ -300,11 +302,16 @@ def _too_deep(value: Any) -> bool:
 
 def _alias(args: list[Arg]) -> str | None:
     """Take a trailing `AS name` off the arguments."""
-    if args and args[-1].kind == "word" and args[-1].text.lower() == "as":
-        raise LineError(args[-1].end, "", ["a name"], "expected a name after AS")
-    if len(args) < 2 or args[-2].kind != "word" or args[-2].text.lower() != "as":
+    if not args:
         return None
-    name = args[-1]
+    name = args[-1]  # (the length first: most arguments are not two letters long)
+    if len(name.text) == 2 and name.kind == "word" and name.text.lower() == "as":
+        raise LineError(name.end, "", ["a name"], "expected a name after AS")
+    if len(args) < 2:
+        return None
+    word = args[-2]
+    if len(word.text) != 2 or word.kind != "word" or word.text.lower() != "as":
+        return None
     if name.kind != "word" or not NAME.match(name.text):
         raise LineError(name.column, name.text, ["a name"],
                         f"{name.text!r} is not a name (letters, digits, _ and -)")
