@@ -32,16 +32,12 @@ TOKEN_TYPES = {"endif": "END_IF"}
 STATEMENT_KEYWORDS = ["CALL", "PARALLEL", "SEQUENCE", "IF", "ELSE", "END", "DELEGATE"]
 STATEMENTS = "CALL, PARALLEL, SEQUENCE, IF, ELSE, END or DELEGATE"
 DELEGATE_TOOL = "delegate"  # DELEGATE is a call of this tool (see praxis_sdk.a2a.tool)
+WORD, DQ, SQ = r"[^\s\"'#{\[]\S*", r'"(?:[^"\\]|\\.)*"', r"'(?:[^'\\]|\\.)*'"
 ARG = re.compile(  # leading blanks, then one argument (or a comment); None at line end
-    r"""[^\S\n]*(?:
-        (?P<word>[^\s"'\#{\[]\S*)
-      | (?P<dq>"(?:[^"\\]|\\.)*")
-      | (?P<sq>'(?:[^'\\]|\\.)*')
-      | (?P<json>[{\[])
-      | (?P<comment>\#.*)
-      | (?P<open>["']))""",
-    re.VERBOSE,
-)
+    rf"""[^\S\n]*(?:(?P<word>{WORD})|(?P<dq>{DQ})|(?P<sq>{SQ})|(?P<json>[{{\[])"""
+    r"""|(?P<comment>\#.*)|(?P<open>["']))""")
+# ARG for a line without JSON, for `findall`: (blanks, word, string, comment, open quote)
+PARTS = re.compile(rf"""([^\S\n]*)(?:({WORD})|({DQ}|{SQ})|(\#.*)|(["']))""")
 SPECIAL = re.compile(r"[\"'#{\[]")  # a line without these holds only words
 TOOL = re.compile(r"[A-Za-z0-9_][\w.\-]*(?:@[\w.\-:]+)?\Z")
 # the tool after CALL when it is a whole word that TOOL accepts: (tool, provider or None)
@@ -209,11 +205,32 @@ def _scan(line: str, pos: int) -> list[Arg]:
     """The arguments from `pos` on; one regex pass unless the line holds JSON."""
     if SPECIAL.search(line, pos) is None:
         return _words(line, pos)
+    if "{" in line or "[" in line:
+        return _scan_json(line, pos)
     args: list[Arg] = []
     append = args.append
-    has_json = "{" in line or "[" in line
-    matches = _matches(line, pos) if has_json else ARG.finditer(line, pos)
-    for match in matches:
+    for blanks, word, string, comment, quote in PARTS.findall(line, pos):
+        pos += len(blanks)
+        if word:
+            end = pos + len(word)
+            value = word_value(word) if word[0] in WORD_VALUE_STARTS and word[1:2] != "-" else word
+            append(_tuple(Arg, ("word", value, word, pos + 1, end + 1)))
+            pos = end
+        elif string:
+            append(_string(string, pos))
+            pos += len(string)
+        elif comment:
+            break
+        else:
+            raise LineError(pos + 1, line[pos:].split(None, 1)[0], [f"closing {quote}"],
+                            "unterminated string")
+    return args
+
+
+def _scan_json(line: str, pos: int) -> list[Arg]:
+    args: list[Arg] = []
+    append = args.append
+    for match in _matches(line, pos):
         kind = match.lastgroup
         if kind == "word":
             text = match[kind]

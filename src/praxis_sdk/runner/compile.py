@@ -198,20 +198,27 @@ class _Compiler:
 
     def _arguments(self, call: Call, params: list[str], types: dict[str, list[str]],
                    strings: frozenset[str]) -> dict[str, Any]:
+        # text into a string parameter stays as it is: the common case, without _coerce
         named = call.named
         positional = call.positional
-        if not named:
-            if len(positional) == 1 and params:  # the common case: one argument
-                name = params[0]
-                arg = positional[0]
+        args: dict[str, Any] = {}
+        if named:
+            for name, arg in named.items():
                 value = arg.value
-                return {name: value if name in strings and type(value) is str
-                        else _coerce(arg, types[name])}
-            args: dict[str, Any] = {}
-            free = params
-        else:
-            args = {name: _coerce(arg, types.get(name, [])) for name, arg in named.items()}
+                args[name] = (value if name in strings and type(value) is str
+                              else _coerce(arg, types.get(name, [])))
+            if not positional:
+                return args
             free = [p for p in params if p not in named]
+        elif len(positional) == 1 and params:  # one argument
+            name = params[0]
+            arg = positional[0]
+            value = arg.value
+            args[name] = (value if name in strings and type(value) is str
+                          else _coerce(arg, types[name]))
+            return args
+        else:
+            free = params
         if len(positional) > len(free) and free and call.tool in self.rest_of_line_tools:
             keep = len(free) - 1
             positional = [*positional[:keep], _rest(call, positional[keep:])]
@@ -224,7 +231,6 @@ class _Compiler:
                 f"{extra.text!r} is one too many"})
         for name, arg in zip(free, positional, strict=False):
             value = arg.value
-            # text into a string parameter stays as it is: the common case, without _coerce
             args[name] = (value if name in strings and type(value) is str
                           else _coerce(arg, types[name]))
         return args
