@@ -32,7 +32,8 @@ TOKEN_TYPES = {"endif": "END_IF"}
 STATEMENT_KEYWORDS = ["CALL", "PARALLEL", "SEQUENCE", "IF", "ELSE", "END", "DELEGATE"]
 STATEMENTS = "CALL, PARALLEL, SEQUENCE, IF, ELSE, END or DELEGATE"
 DELEGATE_TOOL = "delegate"  # DELEGATE is a call of this tool (see praxis_sdk.a2a.tool)
-WORD, DQ, SQ = r"[^\s\"'#{\[]\S*", r'"(?:[^"\\]|\\.)*"', r"'(?:[^'\\]|\\.)*'"
+# a word; quoted strings, unrolled (`"(?:[^"\\]|\\.)*"` matches the same, at a third of the speed)
+WORD, DQ, SQ = r"[^\s\"'#{\[]\S*", r'"[^"\\]*(?:\\.[^"\\]*)*"', r"'[^'\\]*(?:\\.[^'\\]*)*'"
 ARG = re.compile(  # leading blanks, then one argument (or a comment); None at line end
     rf"""[^\S\n]*(?:(?P<word>{WORD})|(?P<dq>{DQ})|(?P<sq>{SQ})|(?P<json>[{{\[])"""
     r"""|(?P<comment>\#.*)|(?P<open>["']))""")

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from praxis_sdk.dsl.expr import Expr, parse_condition
@@ -75,9 +76,8 @@ def names_by_argument(arguments: dict[str, Any]) -> dict[str, set[str]]:
 
 
 def _text_names(text: str) -> set[str]:
-    found = {braced or bare for braced, bare in REF_NAMES.findall(text)}
-    found.discard("")  # `$$`
-    return found
+    # each match fills one group (none for `$$`): the non-empty strings are the names
+    return set(filter(None, chain.from_iterable(REF_NAMES.findall(text))))
 
 
 def _collect(value: Any, found: set[str]) -> None:
