@@ -52,7 +52,7 @@ class Step(BaseModel):
                 line: int | None, string_params: list[str]) -> Step:
         """A step whose fields the caller built with the right types (the DSL compiler):
         the same model, without pydantic's validation, as `model_construct` makes it
-        (at a fifth of its cost; a 10,000-step plan makes 10,000 of them). Every field
+        (at a quarter of its cost; a 10,000-step plan makes 10,000 of them). Every field
         counts as set, and all such steps share that set of names: pydantic only adds a
         field's name to it when one is assigned, which leaves it as it is."""
         step = _new(cls)
