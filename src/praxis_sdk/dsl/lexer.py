@@ -156,7 +156,10 @@ def _call(line: str, number: int, column: int, pos: int) -> Call:
         tool, provider, args = head[1], head[2], _scan(line, head.end())
     else:
         tool, provider, args = _odd_head(line, pos)
-    alias = _alias(args)
+    # `AS name` only where the last or the one before is two letters long (rarely else)
+    alias = (_alias(args) if args and (len(args[-1].text) == 2
+                                       or len(args) > 1 and len(args[-2].text) == 2)
+             else None)
     # without "--" anywhere on the line, every argument is positional
     positional, named = _options(args) if "--" in line else (args, {})
     return Call(number, column, tool, provider, positional, named, alias, line)
