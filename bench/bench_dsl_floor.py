@@ -37,7 +37,7 @@ from praxis_sdk.dsl.lexer import ARG, lex  # noqa: E402
 from praxis_sdk.dsl.parser import parse  # noqa: E402
 from praxis_sdk.runner.compile import REST_OF_LINE_TOOLS, _Compiler, compile_dsl  # noqa: E402
 from praxis_sdk.runner.plan import Plan, Step  # noqa: E402
-from praxis_sdk.runner.validate import Specs, reference_problems  # noqa: E402
+from praxis_sdk.runner.validate import Specs, unmet_references  # noqa: E402
 
 PARAMS = {"word_counter": ["file_path"], "write_file": ["path", "content"], "echo": ["text"]}
 
@@ -147,8 +147,8 @@ def main() -> None:
                                         repeats),
         "slots_step_instead_ms": cpu_ms(lambda: [SlotsStep(*a) for a in trusted_args],
                                         repeats),
-        "parts_reference_checks_ms": cpu_ms(lambda: reference_problems(plan, compiler.refs),
-                                            repeats),
+        "parts_reference_checks_ms": cpu_ms(lambda: unmet_references(
+            compiler.pending, compiler.producers, compiler.steps), repeats),
         "parts_collect_after_ms": collect_after_ms(text, repeats),
         "compile_dsl_ms": cpu_ms(lambda: compile_dsl(text, lookup, max_bytes=10_000_000),
                                  repeats),

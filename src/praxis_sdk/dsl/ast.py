@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Literal, NamedTuple
 
 ArgKind = Literal["word", "string", "json"]
@@ -12,18 +11,14 @@ ArgKind = Literal["word", "string", "json"]
 class Arg(NamedTuple):
     """One argument as written: `value` is typed (numbers, booleans, JSON), `text` is raw.
 
-    A tuple, so that the lexer makes one with `new_arg` without a Python-level
-    `__init__` (a 10,000-line script has tens of thousands)."""
+    A tuple, so that the lexer makes one with `tuple.__new__(Arg, (...))`, without a
+    Python-level `__new__` (a 10,000-line script has tens of thousands)."""
 
     kind: ArgKind
     value: Any
     text: str
     column: int
     end: int  # column just past the argument
-
-
-# `new_arg((kind, value, text, column, end))`: an Arg without a Python-level call
-new_arg = partial(tuple.__new__, Arg)
 
 
 @dataclass(slots=True)

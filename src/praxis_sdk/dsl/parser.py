@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
 
-from praxis_sdk.dsl.ast import Block, Call, If, Script, Statement
+from praxis_sdk.dsl.ast import Block, If, Script, Statement
 from praxis_sdk.dsl.errors import DSLSyntaxError, problem
 from praxis_sdk.dsl.grammar import SCRIPT_GRAMMAR
 from praxis_sdk.dsl.lexer import Lexed, lex
@@ -30,44 +30,27 @@ class _Tokens(Lexer):
         return data  # one shared iterator, so that resuming after an error goes on
 
 
-class _Build(Transformer[Token, Any]):
-    """Statement tokens and blocks to `ast` nodes (`lexed` holds what each line said)."""
-
-    def __init__(self, lexed: Lexed) -> None:
-        super().__init__()
-        self.lexed = lexed
-
-    def script(self, items: list[Any]) -> list[Statement]:
-        return _flat(items)
-
-    def call(self, c: list[Token]) -> list[Call]:
-        return self.lexed.calls[c[0].line or 0]
-
-    def parallel(self, c: list[Any]) -> Block:
-        return Block("parallel", c[0].line, _flat(c[1:-1]))
-
-    def sequence(self, c: list[Any]) -> Block:
-        return Block("sequence", c[0].line, _flat(c[1:-1]))
-
-    def then(self, c: list[Any]) -> list[Statement]:
-        return _flat(c)
-
-    orelse = then
-
-    def if_(self, c: list[Any]) -> If:
-        line = c[0].line
-        orelse = c[3] if len(c) == 5 else []
-        return If(line, self.lexed.conditions[line], c[1], orelse)
-
-
-def _flat(items: list[Any]) -> list[Statement]:
-    """Items with each run of calls spread out."""
+def _build(items: list[Tree[Token] | Token], lexed: Lexed) -> list[Statement]:
+    """The statements of a block's children in lark's tree (`lexed` holds what each line
+    said): one loop per block, where lark's Transformer makes a call per node."""
     out: list[Statement] = []
     for item in items:
-        if isinstance(item, list):
-            out.extend(item)
+        if not isinstance(item, Tree):  # the tokens that open and close a block
+            continue
+        kind, children = item.data, item.children
+        first = children[0]
+        assert isinstance(first, Token)
+        if kind == "call":
+            out.extend(lexed.calls[first.line or 0])
+        elif kind == "if_":
+            then, orelse = children[1], children[3] if len(children) == 5 else None
+            assert isinstance(then, Tree) and not isinstance(orelse, Token)
+            out.append(If(first.line or 0, lexed.conditions[first.line or 0],
+                          _build(then.children, lexed),
+                          _build(orelse.children, lexed) if orelse is not None else []))
         else:
-            out.append(item)
+            out.append(Block("parallel" if kind == "parallel" else "sequence",
+                             first.line or 0, _build(children[1:-1], lexed)))
     return out
 
 
@@ -100,7 +83,7 @@ def parse(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
         error = DSLSyntaxError(problems)
         error.calls = [call for run in lexed.calls.values() for call in run]
         raise error
-    body = _Build(lexed).transform(tree)
+    body = _build(tree.children, lexed)
     return Script(body=body, lines=text.count("\n") + 1)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,8 +27,8 @@ from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
 from praxis_sdk.runner.validate import (
     ArgumentChecker,
     Specs,
-    reference_problems,
     tool_problems,
+    unmet_references,
 )
 from praxis_sdk.tools.spec import ToolSpec
 
@@ -84,7 +85,8 @@ def _check(body: list[Statement], lookup: Lookup, rest_of_line_tools: frozenset[
     plan = Plan(steps=compiler.steps, source="dsl")
     # the compiler checked each step's tool and arguments, and the names its arguments
     # use that an earlier step defines; its ids and order are sound
-    found = compiler.problems + reference_problems(plan, compiler.refs)
+    found = compiler.problems + unmet_references(compiler.pending, compiler.producers,
+                                                 compiler.steps)
     return plan, found
 
 
@@ -97,6 +99,7 @@ def _condition(terms: tuple[str, ...]) -> str | None:
 
 
 Tool = tuple[ToolSpec | PraxisError, dict[str, list[str]] | None, list[str], frozenset[str]]
+NO_NAMES: frozenset[str] = frozenset()
 
 
 class _Compiler:
@@ -110,19 +113,23 @@ class _Compiler:
         # (tool, provider) -> (spec or its error, parameter types, parameters in order,
         # string parameters): looked up once per compile, not once per step
         self.tools: dict[tuple[str, str | None], Tool] = {}
-        # step id -> the result names its arguments use that no earlier step defines
-        # (the others are met: the step waits for their producers directly)
-        self.refs: dict[str, set[str]] = {}
+        # the steps whose references the pass after planning checks, each with the
+        # result names its arguments use that no earlier step defines (the others are
+        # met: the step waits for their producers directly), and every step with a condition
+        self.pending: list[tuple[Step, AbstractSet[str]]] = []
 
     def statements(self, body: list[Statement], deps: list[str], cond: tuple[str, ...]
                    ) -> list[str]:
+        condition = _condition(cond)
+        call = self.call
         for statement in body:
-            deps = self.statement(statement, deps, cond)
+            deps = ([call(statement, deps, condition)] if type(statement) is Call
+                    else self.statement(statement, deps, cond))
         return deps
 
     def statement(self, st: Statement, deps: list[str], cond: tuple[str, ...]) -> list[str]:
         if isinstance(st, Call):
-            return [self.call(st, deps, cond)]
+            return [self.call(st, deps, _condition(cond))]
         if isinstance(st, Block) and st.kind == "sequence":
             return self.statements(st.body, deps, cond)
         if isinstance(st, Block):
@@ -136,8 +143,9 @@ class _Compiler:
         orelse = self.statements(st.orelse, deps, (*cond, f"not ({st.condition})"))
         return list(dict.fromkeys(then + orelse))
 
-    def call(self, call: Call, deps: list[str], cond: tuple[str, ...]) -> str:
-        step_id = f"s{len(self.steps) + 1}"
+    def call(self, call: Call, deps: list[str], condition: str | None) -> str:
+        steps = self.steps
+        step_id = f"s{len(steps) + 1}"
         key = (call.tool, call.provider)
         tool = self.tools.get(key)
         if tool is None:
@@ -148,14 +156,23 @@ class _Compiler:
         else:
             arguments = self._arguments(call, params, types, strings)
         by_argument = names_by_argument(arguments)
-        names: set[str] = set().union(*by_argument.values()) if by_argument else set()
-        step = Step.trusted(  # every field built here with its type: no validation
-            step_id, call.tool, call.provider, arguments,
-            self._with_producers(deps, names) if names else list(deps), _condition(cond),
-            call.alias, call.line, [k for k in by_argument if k in strings])
-        self.steps.append(step)
-        self.refs[step_id] = ({name for name in names if name not in self.producers}
-                              if names else names)
+        if by_argument:
+            names: set[str] = (next(iter(by_argument.values())) if len(by_argument) == 1
+                               else set().union(*by_argument.values()))
+            step = Step.trusted(  # every field built here with its type: no validation
+                step_id, call.tool, call.provider, arguments,
+                self._with_producers(deps, names), condition, call.alias, call.line,
+                [k for k in by_argument if k in strings])
+            producers = self.producers
+            unmet = {name for name in names if name not in producers}
+            if unmet or condition is not None:
+                self.pending.append((step, unmet))
+        else:
+            step = Step.trusted(step_id, call.tool, call.provider, arguments, list(deps),
+                                condition, call.alias, call.line, [])
+            if condition is not None:
+                self.pending.append((step, NO_NAMES))
+        steps.append(step)
         # arguments holding references (the keys of by_argument) are checked at run time
         if types is None or self.checker.problems(spec, arguments, by_argument):
             self.problems.extend(tool_problems(step, spec, self.checker, by_argument))
@@ -172,16 +189,36 @@ class _Compiler:
         return spec, types, list(types), strings
 
     def _with_producers(self, deps: list[str], names: set[str]) -> list[str]:
-        extra = [p for name in sorted(names) for p in self.producers.get(name, [])]
+        producers = self.producers
+        if len(names) == 1:  # the common case
+            extra = producers.get(next(iter(names)), [])
+        else:
+            extra = [p for name in sorted(names) for p in producers.get(name, [])]
         return list(dict.fromkeys(deps + extra)) if extra else list(deps)
 
     def _arguments(self, call: Call, params: list[str], types: dict[str, list[str]],
                    strings: frozenset[str]) -> dict[str, Any]:
+        # text into a string parameter stays as it is: the common case, without _coerce
         named = call.named
-        args = ({name: _coerce(arg, types.get(name, [])) for name, arg in named.items()}
-                if named else {})
-        free = [p for p in params if p not in named] if named else params
         positional = call.positional
+        args: dict[str, Any] = {}
+        if named:
+            for name, arg in named.items():
+                value = arg.value
+                args[name] = (value if name in strings and type(value) is str
+                              else _coerce(arg, types.get(name, [])))
+            if not positional:
+                return args
+            free = [p for p in params if p not in named]
+        elif len(positional) == 1 and params:  # one argument
+            name = params[0]
+            arg = positional[0]
+            value = arg.value
+            args[name] = (value if name in strings and type(value) is str
+                          else _coerce(arg, types[name]))
+            return args
+        else:
+            free = params
         if len(positional) > len(free) and free and call.tool in self.rest_of_line_tools:
             keep = len(free) - 1
             positional = [*positional[:keep], _rest(call, positional[keep:])]
@@ -194,7 +231,6 @@ class _Compiler:
                 f"{extra.text!r} is one too many"})
         for name, arg in zip(free, positional, strict=False):
             value = arg.value
-            # text into a string parameter stays as it is: the common case, without _coerce
             args[name] = (value if name in strings and type(value) is str
                           else _coerce(arg, types[name]))
         return args

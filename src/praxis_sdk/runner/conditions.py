@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from praxis_sdk.dsl.expr import Expr, parse_condition
@@ -20,6 +21,10 @@ from praxis_sdk.errors import InvalidInput
 from praxis_sdk.tools.result import ToolResult
 
 REF = re.compile(r"\$\$|\$\{([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)\}|\$([A-Za-z_][\w\-]*(?:\.\w+)*)")
+# REF with only the result's name in a group (the part before the first dot), for
+# `findall`: the names an argument uses without a match object per reference
+REF_NAMES = re.compile(
+    r"\$\$|\$\{([A-Za-z_][\w\-]*)(?:\.[\w\-]+)*\}|\$([A-Za-z_][\w\-]*)(?:\.\w+)*")
 RESULT_FIELDS = ("ok", "text", "error", "tool", "provider", "engine", "duration_ms", "structured")
 
 Results = Mapping[str, ToolResult]
@@ -56,22 +61,29 @@ def names_by_argument(arguments: dict[str, Any]) -> dict[str, set[str]]:
     """For each argument that refers to results, the result names it uses."""
     out: dict[str, set[str]] = {}
     for key, value in arguments.items():
-        if isinstance(value, str) and "$" not in value or not isinstance(value, str | dict | list):
+        if isinstance(value, str):
+            if "$" not in value:
+                continue
+            found = _text_names(value)
+        elif isinstance(value, dict | list):
+            found = set()
+            _collect(value, found)
+        else:
             continue
-        found: set[str] = set()
-        _collect(value, found)
         if found:
             out[key] = found
     return out
 
 
+def _text_names(text: str) -> set[str]:
+    # each match fills one group (none for `$$`): the non-empty strings are the names
+    return set(filter(None, chain.from_iterable(REF_NAMES.findall(text))))
+
+
 def _collect(value: Any, found: set[str]) -> None:
     if isinstance(value, str):
         if "$" in value:
-            for match in REF.finditer(value):
-                ref = match.group(1) or match.group(2)
-                if ref:
-                    found.add(ref.split(".", 1)[0])
+            found |= _text_names(value)
     elif isinstance(value, dict):
         for item in value.values():
             _collect(item, found)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Collection
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -69,9 +70,10 @@ class ArgumentChecker:
         here unless given) count as present."""
         if deferred is None:
             deferred = {k for k, v in arguments.items() if names_in(v)}
-        # the fast path depends only on names and value types: remember what passed
-        signature = (id(spec.input_schema), tuple(arguments),
-                     tuple(map(type, arguments.values())), tuple(deferred))
+        # the fast path depends only on names and value types: remember what passed (the
+        # names are strings and the types are not, so the flat tuple reads one way only)
+        signature = (id(spec.input_schema), *arguments, *map(type, arguments.values()),
+                     *deferred)
         if signature in self._passed:
             return []
         concrete = {k: v for k, v in arguments.items() if k not in deferred}
@@ -236,12 +238,20 @@ def reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, 
     for step in plan.steps:
         if step.output:
             producers.setdefault(step.output, []).append(step.id)
+    pending = [(step, refs[step.id]) for step in plan.steps
+               if refs[step.id] or step.condition is not None]
+    return unmet_references(pending, producers, plan.steps)
+
+
+def unmet_references(pending: list[tuple[Step, AbstractSet[str]]], producers: dict[str, list[str]],
+                     steps: list[Step]) -> list[dict[str, Any]]:
+    """The problems of `pending`, the steps whose argument names (given with each) or
+    condition may use a `$name` that `producers` (name -> step ids, of all `steps`) does
+    not define before them."""
     by_id: dict[str, Step] = {}  # built when a step does not wait for a producer directly
     found = []
-    for step in plan.steps:
-        if not refs[step.id] and step.condition is None:
-            continue
-        names, bad = _names(step, refs[step.id])
+    for step, refs in pending:
+        names, bad = _names(step, refs)
         if bad is not None:
             found.append(bad)
         for name in sorted(names):
@@ -251,13 +261,14 @@ def reference_problems(plan: Plan, refs: dict[str, set[str]]) -> list[dict[str, 
                 continue
             if any(target in step.depends_on for target in targets):
                 continue
-            by_id = by_id or {s.id: s for s in plan.steps}
+            by_id = by_id or {s.id: s for s in steps}
             if not _waits_for(step, set(targets), by_id):
                 found.append(_problem(step, f"${name} is used before the step that defines it"))
     return found
 
 
-def _names(step: Step, names: set[str]) -> tuple[set[str], dict[str, Any] | None]:
+def _names(step: Step, names: AbstractSet[str]
+           ) -> tuple[AbstractSet[str], dict[str, Any] | None]:
     if step.condition is None:
         return names, None
     try:

@@ -218,6 +218,15 @@ def test_compiled_steps_are_the_steps_validation_would_make(lookup) -> None:
         assert step.model_copy(update={"timeout": 5.0}).timeout == 5.0
 
 
+def test_a_field_set_on_one_compiled_step_leaves_the_others(lookup) -> None:
+    """Compiled steps share their set of field names (every field counts as set)."""
+    first, second = compile_dsl("CALL echo a\nCALL echo b", lookup).steps
+    first.timeout = 5.0
+    first.depends_on.append("s2")
+    assert (first.timeout, second.timeout, second.depends_on) == (5.0, None, ["s1"])
+    assert first.model_fields_set == second.model_fields_set == set(Step.model_fields)
+
+
 
 @pytest.mark.parametrize("script, message", [
     ("CALL echo $a AS a", "$a is used before the step that defines it"),
