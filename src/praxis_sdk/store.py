@@ -48,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect, make_url
 
 from praxis_sdk.errors import NotFound, PraxisError, Unavailable
+from praxis_sdk.futures import settle
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
@@ -259,12 +260,7 @@ class _Writer:
 
 def _settle(results: list[Outcome]) -> None:
     for future, value, error in results:
-        if future.done():
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
+        settle(future, value, error)
 
 
 class Store:

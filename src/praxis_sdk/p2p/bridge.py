@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 import trio
 
 from praxis_sdk.errors import Unavailable
+from praxis_sdk.futures import settle
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -101,21 +102,12 @@ class _Job(Generic[T]):
             except BaseException as exc:  # handed to the awaiting asyncio task
                 self.fail(exc)
                 return
-            self.reply.post(_settle, self.future, value, None)
+            self.reply.post(settle, self.future, value, None)
         if self.scope.cancelled_caught:
             self.fail(Unavailable("P2P call cancelled"))
 
     def fail(self, exc: BaseException) -> None:
-        self.reply.post(_settle, self.future, None, exc)
-
-
-def _settle(future: asyncio.Future[Any], value: Any, exc: BaseException | None) -> None:
-    if future.done():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(value)
+        self.reply.post(settle, self.future, None, exc)
 
 
 class _Reply:
@@ -210,7 +202,7 @@ class TrioBridge:
     def ready(self) -> None:
         """Called from trio by `main` once the node listens."""
         assert self._ready is not None
-        self.emit(_settle, self._ready, None, None)
+        self.emit(settle, self._ready, None, None)
 
     async def wait_stop(self) -> None:
         """Trio: returns when the asyncio side asked the node to stop."""
@@ -301,7 +293,7 @@ class TrioBridge:
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(failure or Unavailable("P2P node stopped before ready"))
         for future in list(self._pending):
-            _settle(future, None, Unavailable("P2P node stopped"))
+            settle(future, None, Unavailable("P2P node stopped"))
         if self._done is not None and not self._done.done():
             self._done.set_result(None)
 

@@ -18,17 +18,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from praxis_sdk.futures import settle
+
 Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context,
             Callable[[], Any]]
-
-
-def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
-    if future.cancelled():  # the caller gave up (its deadline): the result is dropped
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(value)
 
 
 class ToolThreads:
@@ -94,4 +87,4 @@ class ToolThreads:
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting caller
             error = exc
         with contextlib.suppress(RuntimeError):  # a loop closed meanwhile has no waiter
-            loop.call_soon_threadsafe(_settle, future, value, error)
+            loop.call_soon_threadsafe(settle, future, value, error)
