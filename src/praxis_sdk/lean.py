@@ -18,6 +18,7 @@ import time only when present, with a documented fallback when it is not:
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import sys
 from collections.abc import Iterator
@@ -54,3 +55,10 @@ def import_lean(*names: str) -> None:
     with without_optional_extras():
         for name in names:
             importlib.import_module(name)
+
+
+async def load_lean(*names: str) -> None:
+    """`import_lean(*names)` in a worker thread (the event loop goes on), unless all of
+    them are loaded already."""
+    if any(name not in sys.modules for name in names):
+        await asyncio.to_thread(import_lean, *names)

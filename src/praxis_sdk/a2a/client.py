@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from google.protobuf.json_format import MessageToDict
 from praxis_sdk.a2a.hops import HOPS_KEY, MAX_HOPS, current_hops
 from praxis_sdk.a2a.tasks import FINAL, state_name
 from praxis_sdk.errors import InvalidInput, NotAllowed, NotFound, PraxisError, Unavailable
-from praxis_sdk.lean import import_lean
+from praxis_sdk.lean import load_lean
 
 if TYPE_CHECKING:  # the SDK's client (about 3 MiB) loads at the first delegation
     from a2a.client.client import Client as SDKClient
@@ -105,8 +104,7 @@ class Delegator:
                           parts=[new_text_part(request)])
         message.metadata.update({HOPS_KEY: hops})
         deadline = timeout or self.timeout
-        if "a2a.client" not in sys.modules:  # the SDK's client loads at the first delegation
-            await asyncio.to_thread(import_lean, "a2a.client")
+        await load_lean("a2a.client")  # the SDK's client loads at the first delegation
         from a2a.client.errors import A2AClientError
 
         async with self._client(agent, deadline) as (client, transport, streaming):

@@ -11,7 +11,6 @@ at the first A2A request, over HTTP or libp2p: that request waits for the import
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -24,7 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from praxis_sdk.a2a.card import CARD_CACHE_CONTROL, JSONRPC_PATH, REST_PATH, CardBuilder
-from praxis_sdk.lean import import_lean
+from praxis_sdk.lean import load_lean
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.runner.service import WorkflowService
 
@@ -54,7 +53,7 @@ class A2AServer:
     async def sdk(self) -> _SDK:
         """The SDK's request handler and dispatchers, made (and the SDK imported) once."""
         if self._loaded is None:
-            await asyncio.to_thread(_import_sdk)
+            await load_lean(*SDK_MODULES)
             if self._loaded is None:  # not made by a request that came meanwhile
                 self._loaded = _SDK(self)
         return self._loaded
@@ -85,7 +84,7 @@ class A2AServer:
         return routes
 
     async def _card_app(self, path: str) -> ASGIApp:
-        await asyncio.to_thread(_import_sdk)
+        await load_lean(*SDK_MODULES)
         from a2a.server.routes import create_agent_card_routes
 
         [route] = create_agent_card_routes(self.cards.card(), card_modifier=self.cards.current,
@@ -157,10 +156,6 @@ class _SDK:
         self.dispatcher = JsonRpcDispatcher(self.handler, enable_v0_3_compat=True)
         self.methods_v03 = frozenset(JSONRPC03Adapter.METHOD_TO_MODEL)
         self.methods = frozenset(JsonRpcDispatcher.METHOD_TO_MODEL) | self.methods_v03
-
-
-def _import_sdk() -> None:
-    import_lean(*SDK_MODULES)
 
 
 class _OnFirstRequest:

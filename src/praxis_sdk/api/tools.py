@@ -61,8 +61,7 @@ async def invoke_tool(name: str, body: InvokeRequest, request: Request) -> Respo
 
     The result is already a checked `ToolResult`: it is written out as it is (FastAPI
     would validate it again through `response_model`, which stays for the schema)."""
-    # the services from the request, not through `Depends`: one dependency less per call
-    services: Services = request.app.state.services
+    services = await get_services(request)  # called, not `Depends`: one dependency less
     result = await services.catalog.invoke(
         name, body.arguments, provider=body.provider, timeout=body.timeout_s, caller="http"
     )
