@@ -100,6 +100,36 @@ def _function(module: str, name: str) -> Callable[..., Any]:
     return deferred
 
 
+class _MadeOnUse:
+    """A stand-in instance: the real object is made, with the arguments given here, at
+    the first read of one of its attributes."""
+
+    __slots__ = ("_make", "_made")
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make: Callable[[], Any] | None = make
+        self._made: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if self._make is not None:
+            self._made, self._make = self._make(), None
+        return getattr(self._made, attr)
+
+
+class _DeferredInstances(_Deferred):
+    """A stand-in class whose instances are `_MadeOnUse`: made for real when used."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return _MadeOnUse(lambda: _real(cls.__module__, cls.__name__)(*args, **kwargs))
+
+
+def _made_on_use(module: str, name: str) -> type:
+    """A class libp2p makes an instance of at start and uses later, if ever."""
+    return _DeferredInstances(name, (), {"__module__": module})
+
+
 def _error(module: str, name: str) -> type:
     """An exception class that nothing raises (libp2p catches it in `except` clauses,
     which match by the class itself: an error of the real module, if someone loads it
@@ -170,6 +200,10 @@ STAND_INS: dict[str, dict[str, Maker]] = {
     "libp2p.crypto.rsa": {"RSAPrivateKey": _key, "RSAPublicKey": _key,
                           "create_new_key_pair": _function},
     "libp2p.crypto.secp256k1": {"Secp256k1PrivateKey": _key, "Secp256k1PublicKey": _key},
+    # multiaddr's DNS resolver (dnspython, about 2.6 MiB): the swarm makes one at start and
+    # the TCP transport one per `/dns*` address it dials; dnspython loads at the first
+    # such dial, which resolves as before
+    "multiaddr.resolvers": {"DNSResolver": _made_on_use},
 }
 # libp2p modules the node loads after start-up that import a stand-in: imported while the
 # stand-ins are in place (swarm.py imports SwarmConn inside a function; net_stream imports

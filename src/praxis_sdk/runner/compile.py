@@ -20,7 +20,6 @@ from typing import Any
 from praxis_sdk.dsl.ast import Arg, Block, Call, If, Statement
 from praxis_sdk.dsl.errors import DSLSyntaxError
 from praxis_sdk.dsl.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_STEPS
-from praxis_sdk.dsl.parser import parse
 from praxis_sdk.errors import PraxisError
 from praxis_sdk.runner.conditions import condition_names, names_by_argument, names_in
 from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
@@ -65,6 +64,8 @@ def _gc_paused() -> Iterator[None]:
 def _compile(text: str, lookup: Lookup, max_bytes: int, max_steps: int,
              rest_of_line_tools: frozenset[str]) -> Plan:
     try:
+        from praxis_sdk.dsl.parser import parse  # lark loads at the first compile
+
         script = parse(text, max_bytes=max_bytes, max_steps=max_steps)
     except DSLSyntaxError as exc:
         if not exc.calls:

@@ -14,11 +14,13 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from praxis_sdk.dsl.expr import Expr, parse_condition
 from praxis_sdk.errors import InvalidInput
 from praxis_sdk.tools.result import ToolResult
+
+if TYPE_CHECKING:
+    from praxis_sdk.dsl.expr import Expr
 
 REF = re.compile(r"\$\$|\$\{([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)\}|\$([A-Za-z_][\w\-]*(?:\.\w+)*)")
 # REF with only the result's name in a group (the part before the first dot), for
@@ -158,6 +160,8 @@ def _has(value: Any, key: str) -> bool:
 
 @lru_cache(maxsize=1024)
 def condition_tree(text: str) -> Expr:
+    from praxis_sdk.dsl.expr import parse_condition  # lark loads at the first condition
+
     return parse_condition(text)
 
 

@@ -11,16 +11,16 @@ import json
 from collections import deque
 from collections.abc import Collection
 from collections.abc import Set as AbstractSet
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from typing import TYPE_CHECKING, Any
 
 from praxis_sdk.dsl.errors import DSLSyntaxError
 from praxis_sdk.errors import NotFound, PraxisError
 from praxis_sdk.runner.conditions import condition_names, names_in
 from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
 from praxis_sdk.tools.spec import ToolSpec
+
+if TYPE_CHECKING:  # jsonschema loads at the first schema that is not flat
+    from jsonschema import Draft202012Validator
 
 SIMPLE_TYPES = {
     "string": lambda v: isinstance(v, str),
@@ -117,6 +117,9 @@ class ArgumentChecker:
         key = json.dumps(schema, sort_keys=True, default=str)
         validator = _CHECKED.get(key)
         if validator is None:
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
             try:
                 Draft202012Validator.check_schema(schema)
                 validator = Draft202012Validator(schema)

@@ -8,16 +8,16 @@ import json
 import os
 import time
 from collections.abc import Callable
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from typing import TYPE_CHECKING, Any
 
 from praxis_sdk.bus import EventBus
 from praxis_sdk.errors import InvalidInput, NotAllowed, NotFound, PraxisError, Timeout
 from praxis_sdk.metrics import Metrics
 from praxis_sdk.tools.result import ToolResult
 from praxis_sdk.tools.spec import ToolProvider, ToolSpec, effective_timeout
+
+if TYPE_CHECKING:  # jsonschema loads at the first schema check (an idle agent has none)
+    from jsonschema import Draft202012Validator
 
 # When two providers offer the same name, the nearer one wins: local, then MCP, then peers
 # (ties broken by provider name). `name@provider` always picks one explicitly.
@@ -170,6 +170,9 @@ class ToolCatalog:
         key = json.dumps(schema, sort_keys=True, default=str)
         validator = self._validators.get(key)
         if validator is None:
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
             try:
                 Draft202012Validator.check_schema(schema)
                 validator = Draft202012Validator(schema)
