@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from a2a.helpers.proto_helpers import new_text_part
 from a2a.types.a2a_pb2 import (
     CancelTaskRequest,
@@ -61,21 +59,6 @@ class Delegation:
     def to_dict(self) -> dict[str, Any]:
         return {"agent": self.agent, "transport": self.transport, "taskId": self.task_id,
                 "state": self.state, "message": self.message, "artifacts": self.artifacts}
-
-
-class P2PTransport(httpx.AsyncBaseTransport):
-    """httpx transport whose requests are JSON-RPC bodies sent to one peer over libp2p."""
-
-    def __init__(self, send: SendP2P, peer_id: str, timeout: float) -> None:
-        self.send, self.peer_id, self.timeout = send, peer_id, timeout
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(await request.aread())
-        try:
-            answer = await self.send(self.peer_id, body, self.timeout)
-        except PraxisError as exc:
-            raise httpx.ConnectError(exc.message, request=request) from exc
-        return httpx.Response(200, json=answer, request=request)
 
 
 class Delegator:
@@ -170,7 +153,10 @@ class Delegator:
     async def _client(self, agent: str, timeout: float
                       ) -> AsyncIterator[tuple[SDKClient, str, bool]]:
         """An SDK client for `agent`: over HTTP when its A2A card answers, else libp2p."""
+        import httpx  # loaded with the SDK's client (load_lean above)
         from a2a.client import A2ACardResolver, ClientConfig, ClientFactory, minimal_agent_card
+
+        from praxis_sdk.a2a.transport import P2PTransport
 
         url, peer_id = self._locate(agent)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}

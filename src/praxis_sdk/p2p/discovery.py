@@ -12,12 +12,15 @@ import logging
 import random
 import socket
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import httpx
 import ifaddr
 
 from praxis_sdk.errors import InvalidInput, Unavailable
+
+if TYPE_CHECKING:  # httpx loads with the client of the first URL entry (`targets.py`)
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,8 @@ def is_url(entry: str) -> bool:
 
 async def resolve_url(url: str, client: httpx.AsyncClient, timeout: float) -> tuple[str, list[str]]:
     """Ask an agent's `GET <url>/p2p/info`; addresses are rewritten to the URL's host."""
+    import httpx
+
     try:
         reply = await client.get(url.rstrip("/") + "/p2p/info", timeout=timeout)
         reply.raise_for_status()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from praxis_sdk.errors import InvalidInput
 from praxis_sdk.p2p import discovery
+
+if TYPE_CHECKING:  # httpx loads at the first URL target
+    import httpx
 
 
 class TargetResolver:
@@ -17,6 +20,8 @@ class TargetResolver:
     async def resolve(self, target: str, timeout: float) -> tuple[str, list[str]]:
         if discovery.is_url(target):
             if self._http is None:
+                import httpx
+
                 self._http = httpx.AsyncClient()
             return await discovery.resolve_url(target, self._http, timeout)
         if target.startswith("/"):

@@ -6,16 +6,18 @@ no-new-privileges, a non-root user, and memory, CPU and PID limits. On timeout i
 killed; in every case it is removed. Docker SDK calls are blocking, so they run in
 worker threads.
 
-The availability probe (shown by `/health`) asks the daemon's `/_ping` with httpx when
-the daemon is at a unix socket, so the Docker SDK (about 6 MiB) loads at the first run,
-not at the first `/health`. Other addresses (tcp, ssh, a Docker CLI context) go through
-the SDK.
+The availability probe (shown by `/health`) asks the daemon's `/_ping` with the standard
+library's `http.client` when the daemon is at a unix socket, so neither the Docker SDK
+(about 6 MiB) nor httpx (about 2.4 MiB) loads for it: the SDK loads at the first run.
+Other addresses (tcp, ssh, a Docker CLI context) go through the SDK.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
+import socket
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,7 +25,6 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
 
 from praxis_sdk.errors import InvalidInput, Unavailable
 from praxis_sdk.tools.contract import ToolContract
@@ -61,17 +62,46 @@ def docker_address(configured: str | None) -> str | None:
     return DEFAULT_SOCKET
 
 
-async def ping_socket(path: str) -> tuple[bool, str]:
-    """GET /_ping on the daemon's unix socket."""
-    transport = httpx.AsyncHTTPTransport(uds=path)
+class _UnixConnection(http.client.HTTPConnection):
+    """An HTTP connection to a unix socket."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("docker", timeout=timeout)
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def _ping(path: str) -> tuple[bool, str]:
+    """GET /_ping; a failure is named as httpx names it (the probe used httpx before)."""
+    connection = _UnixConnection(path, PROBE_TIMEOUT_S)
+    stage = "Connect"
     try:
-        async with httpx.AsyncClient(transport=transport, timeout=PROBE_TIMEOUT_S) as client:
-            reply = await client.get("http://docker/_ping")
-    except httpx.HTTPError as exc:
-        return False, f"no Docker daemon answers: {type(exc).__name__}"
-    if reply.status_code != 200:
-        return False, f"no Docker daemon answers: /_ping returned {reply.status_code}"
+        connection.connect()
+        stage = "Write"
+        connection.request("GET", "/_ping")
+        stage = "Read"
+        reply = connection.getresponse()
+        reply.read()
+    except TimeoutError:
+        return False, f"no Docker daemon answers: {stage}Timeout"
+    except http.client.HTTPException:  # a bad answer, or none before the socket closed
+        return False, "no Docker daemon answers: RemoteProtocolError"
+    except OSError:
+        return False, f"no Docker daemon answers: {stage}Error"
+    finally:
+        connection.close()
+    if reply.status != 200:
+        return False, f"no Docker daemon answers: /_ping returned {reply.status}"
     return True, "Docker daemon answers"
+
+
+async def ping_socket(path: str) -> tuple[bool, str]:
+    """GET /_ping on the daemon's unix socket (in a worker thread)."""
+    return await anyio.to_thread.run_sync(_ping, path, abandon_on_cancel=True)
 
 
 def run_user(mounts: list[Mount], workdir: str) -> str:
