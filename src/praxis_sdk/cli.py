@@ -1,57 +1,37 @@
-"""`praxis-agent`: run a node, check configs, and talk to a running node."""
+"""`praxis-agent`: the entry point.
+
+`praxis-agent run` with plain options (`-c FILE`, `--port 8001`, `--name=a`, `--strict`,
+each at most once) starts the agent here, without loading typer, which a running agent
+would otherwise keep in memory to the end (about 1.1 MiB). Anything else (help, the
+other commands, an option typer must check or reject) goes to the typer app in
+`commands.py`, whose `run` calls the same `serve`.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from praxis_sdk import __version__
 from praxis_sdk.errors import PraxisError
 
 if TYPE_CHECKING:  # the config (pydantic-settings) loads only for commands that read one
     from praxis_sdk.config import Settings
 
-app = typer.Typer(
-    name="praxis-agent", help="Praxis agent node.", no_args_is_help=True,
-    add_completion=False, pretty_exceptions_enable=False,
-)
+# `run`'s options that take a value (commands.py declares them for typer)
+RUN_OPTIONS = {"--config": "config", "-c": "config", "--name": "name", "--port": "port",
+               "--p2p-port": "p2p_port", "--log-level": "log_level"}
+NUMBERS = ("port", "p2p_port")
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="YAML config file (default: $CONFIG_FILE)"),
-]
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Unknown config keys are errors")]
+
+def warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def fail(message: str, code: int = 1) -> None:
     """One readable line on stderr and a non-zero exit, never a traceback."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-UrlOpt = Annotated[str, typer.Option(envvar="PRAXIS_URL", help="The agent's HTTP base URL")]
-TokenOpt = Annotated[str | None, typer.Option(envvar="PRAXIS_TOKEN", help="Bearer token")]
-
-
-def follow(call: Callable[..., dict[str, Any]], url: str, text: str, **options: Any
-           ) -> dict[str, Any]:
-    """Run a remote command (`run_remote`, `ask_remote`) with its progress on stderr."""
-    try:
-        return call(url, text, emit=lambda line: typer.echo(line, err=True), **options)
-    except PraxisError as exc:
-        fail(exc.message)
-        raise  # fail() always exits
-
-
-def echo_json(value: Any) -> None:
-    import json
-
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    warn(f"error: {message}")
+    raise SystemExit(code)
 
 
 def load(config: Path | None, strict: bool, **overrides: Any) -> Settings:
@@ -63,7 +43,7 @@ def load(config: Path | None, strict: bool, **overrides: Any) -> Settings:
     except PraxisError as exc:
         fail(exc.message, 2)
     for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        warn(f"warning: {warning}")
     return settings
 
 
@@ -77,16 +57,10 @@ def start_logging(settings: Settings) -> None:
         fail(f"cannot write the log file {settings.logging.file}: {exc.strerror}")
 
 
-@app.command()
-def run(
-    config: ConfigOpt = None,
-    name: Annotated[str | None, typer.Option(help="Agent name")] = None,
-    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
-    p2p_port: Annotated[int | None, typer.Option(help="libp2p TCP port")] = None,
-    log_level: Annotated[str | None, typer.Option(help="debug, info, warning, error")] = None,
-    strict: StrictOpt = False,
-) -> None:
-    """Start the agent and serve until SIGTERM or Ctrl-C."""
+def serve(config: Path | None = None, *, name: str | None = None, port: int | None = None,
+          p2p_port: int | None = None, log_level: str | None = None,
+          strict: bool = False) -> None:
+    """`praxis-agent run`: start the agent and serve until SIGTERM or Ctrl-C."""
     from praxis_sdk.lean import without_optional_extras
 
     with without_optional_extras():
@@ -96,7 +70,7 @@ def run(
     settings = load(config, strict, name=name, port=port, p2p_port=p2p_port,
                     log_level=log_level)
     for warning in security_warnings(settings):
-        typer.echo(f"WARNING: {warning}", err=True)
+        warn(f"WARNING: {warning}")
     start_logging(settings)
     try:
         Agent(settings).run()
@@ -108,163 +82,50 @@ def run(
         pass
 
 
-@app.command("mcp-stdio")
-def mcp_stdio(config: ConfigOpt = None, strict: StrictOpt = False) -> None:
-    """Serve the node's tool catalog over MCP on stdin/stdout (desktop MCP clients).
-
-    The node runs without its HTTP server; stdout carries only the protocol, logs go to
-    stderr.
-    """
-    from praxis_sdk.agent import Agent
-    from praxis_sdk.mcp.stdio import run_stdio
-
-    settings = load(config, strict)
-    start_logging(settings)
-    try:
-        run_stdio(Agent(settings, serve_http=False), version=settings.agent.version)
-    except PraxisError as exc:
-        fail(exc.message)
-    except KeyboardInterrupt:
-        pass
-
-
-@app.command("validate-config")
-def validate_config(config: ConfigOpt = None, strict: StrictOpt = False) -> None:
-    """Print the resolved config (secrets masked) or every error in it, tools included."""
-    from praxis_sdk.agent import load_tool_contracts
-
-    settings = load(config, strict)
-    try:
-        contracts = load_tool_contracts(settings)
-    except PraxisError as exc:
-        fail(exc.message, 2)
-    typer.echo(settings.to_yaml(), nl=False)
-    typer.echo(f"# {len(contracts)} tool contracts: "
-               + ", ".join(c.name for c in contracts), err=True)
-
-
-@app.command("init-config")
-def init_config(
-    path: Annotated[Path, typer.Argument(help="Where to write it")] = Path("agent.yaml"),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file")] = False,
-) -> None:
-    """Write a commented starter config."""
-    if path.exists() and not force:
-        fail(f"{path} exists; use --force to overwrite")
-    text = resources.files("praxis_sdk").joinpath("starter.yaml").read_text(encoding="utf-8")
-    path.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {path}")
-
-
-@app.command()
-def dsl(
-    script: Annotated[str | None, typer.Argument(help="DSL text, e.g. 'CALL calculator 1+1'")
-                      ] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the script from a file"
-                                              )] = None,
-    url: UrlOpt = "http://127.0.0.1:8000",
-    token: TokenOpt = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the result")] = 600.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
-) -> None:
-    """Run a DSL script on a running agent, showing live progress, then the results."""
-    from praxis_sdk.runner.remote import failure_message, run_remote
-    from praxis_sdk.runner.report import result_lines
-
-    if (script is None) == (file is None):
-        fail("give a script as an argument or with -f FILE (one of the two)", 2)
-    try:
-        text = file.read_text(encoding="utf-8") if file is not None else str(script)
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}", 2)
-    result = follow(run_remote, url, text, token=token, timeout=timeout)
-    if as_json:
-        echo_json(result)
-    elif result.get("result") is not None:
-        typer.echo("\n".join(result_lines(result["result"])))
-    if not result.get("success"):
-        fail(failure_message(result))
-
-
-PortBaseOpt = Annotated[int, typer.Option(
-    "--port-base", envvar="PRAXIS_DEMO_PORT_BASE",
-    help="Agent 1's HTTP port; the others follow (8000: 8000, 8001, 3002, 4001, 4002)")]
-HomeOpt = Annotated[Path, typer.Option(
-    "--dir", help="Folder for the services' data, logs and the shared files")]
-
-
-@app.command()
-def up(port_base: PortBaseOpt = 8000, home: HomeOpt = Path("praxis-net")) -> None:
-    """Start the local network (MCP filesystem server + two agents) until Ctrl-C."""
-    from praxis_sdk.localnet import LocalNet, Ports
-
-    try:
-        with LocalNet(home, Ports.from_base(port_base), emit=typer.echo) as net:
-            took = net.start()
-            typer.echo(f"all healthy in {took:.2f}s; try: praxis-agent dsl --url "
-                       f"{net.services[1].url} 'CALL calculator --expression \"6*7\"'"
-                       "  (Ctrl-C stops)")
-            net.watch()
-    except PraxisError as exc:
-        fail(exc.message)
-    except KeyboardInterrupt:
-        pass
-
-
-@app.command()
-def demo(
-    port_base: PortBaseOpt = 8000, home: HomeOpt = Path("praxis-net"),
-    keep: Annotated[bool, typer.Option("--keep", help="Leave the network up until Ctrl-C")
-                    ] = False,
-) -> None:
-    """Start the local network, run a workflow across both agents and the MCP server."""
-    from praxis_sdk.demo import run_demo
-    from praxis_sdk.localnet import LocalNet, Ports
-
-    try:
-        with LocalNet(home, Ports.from_base(port_base), emit=typer.echo) as net:
-            net.start()
-            outcome = run_demo(net, emit=typer.echo)
-            if keep and outcome.get("success"):
-                typer.echo(f"running; try: curl {net.services[1].url}/tools  (Ctrl-C stops)")
-                net.watch()
-    except PraxisError as exc:
-        fail(exc.message)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    if not outcome.get("success"):
-        raise typer.Exit(1)
-
-
-@app.command()
-def ask(
-    request: Annotated[str, typer.Argument(help="What you want, in plain language")],
-    url: UrlOpt = "http://127.0.0.1:8000",
-    token: TokenOpt = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer")] = 600.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON")
-                       ] = False,
-) -> None:
-    """Ask a running agent in plain language: its plan, live progress, then the answer.
-
-    The agent needs an LLM (the llm section of its config).
-    """
-    from praxis_sdk.runner.remote import ask_remote
-
-    answer = follow(ask_remote, url, request, token=token, timeout=timeout)
-    if as_json:
-        echo_json(answer)
-    elif answer.get("success"):
-        typer.echo(answer.get("content", ""))
-    if not answer.get("success"):
-        fail(str(answer.get("content") or "the request failed"))
-
-
-@app.command()
-def version() -> None:
-    """Print the version."""
-    typer.echo(f"praxis-agent {__version__} (Python {sys.version.split()[0]})")
+def run_options(argv: list[str]) -> dict[str, Any] | None:
+    """`serve`'s arguments for `run` followed by plain options, converted as typer
+    converts them; None for anything typer must parse (it answers as it always did)."""
+    if argv[:1] != ["run"]:
+        return None
+    options: dict[str, Any] = {}
+    args = iter(argv[1:])
+    for arg in args:
+        if arg == "--strict":
+            key, value = "strict", True
+        else:
+            flag, equals, text = arg.partition("=")
+            key = RUN_OPTIONS.get(flag)
+            if key is None or (equals and not flag.startswith("--")):
+                return None
+            if not equals:
+                text = next(args, "")
+            if not text or text.startswith("-"):
+                return None
+            if key in NUMBERS and not (text.isascii() and text.isdigit()):
+                return None
+            value = int(text) if key in NUMBERS else Path(text) if key == "config" else text
+        if key in options:
+            return None
+        options[key] = value
+    return options
 
 
 def main() -> None:
-    app()
+    options = run_options(sys.argv[1:])
+    if options is None:
+        from praxis_sdk.commands import app
+
+        app()
+        return
+    try:
+        serve(**options)
+    except KeyboardInterrupt:  # Ctrl-C while starting: typer's exit code
+        raise SystemExit(130) from None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the typer app, as `praxis_sdk.cli.app` (scripts/demo.py)
+        from praxis_sdk.commands import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
