@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from praxis_sdk.errors import InvalidInput
+from praxis_sdk.lean import import_lean
 from praxis_sdk.p2p import discovery
 
 if TYPE_CHECKING:  # httpx loads at the first URL target
@@ -20,6 +21,7 @@ class TargetResolver:
     async def resolve(self, target: str, timeout: float) -> tuple[str, list[str]]:
         if discovery.is_url(target):
             if self._http is None:
+                import_lean("httpx")  # without its command line's rich (lean.py)
                 import httpx
 
                 self._http = httpx.AsyncClient()

@@ -64,3 +64,36 @@ def test_remote_call_over_noise_loads_no_optional_extras(spawn_agent: Spawn,
         unused = {"sqlalchemy.orm", "sqlalchemy.ext.asyncio", *DATABASE_STORES}
         assert {"a2a.server.request_handlers"} <= modules and modules.isdisjoint(unused), (
             name, modules & unused)
+
+
+# loaded at the first use of what needs them, not by an idle agent: the DSL parser, schema
+# checks of arguments, the HTTP client, multiaddr's DNS resolver, the command-line library
+ON_FIRST_USE = {"lark", "jsonschema", "httpx", "dns.resolver", "typer"}
+
+
+def test_an_idle_agent_loads_the_parser_schema_checks_and_http_client_at_first_use(
+        spawn_agent: Spawn, tmp_path: Path) -> None:
+    idle = spawn_agent("agent-idle", env=recording(tmp_path / "idle.txt"), p2p=p2p_section(),
+                       agent=agent_section(python_tool("b_echo")))
+    used = spawn_agent("agent-used", env=recording(tmp_path / "used.txt"), p2p=p2p_section(),
+                       agent=agent_section(python_tool("b_echo")))
+    assert get(idle, "/health")["components"]["p2p"]["status"] == "healthy"
+    script = "\n".join(["CALL b_echo --text lazy AS e", 'IF $e.echo == "lazy"',
+                        '  CALL b_echo --text "then $e.echo"', "END"])
+    task = post(used, "/execute", {"dsl": script}).json()  # lark, jsonschema
+    assert task["state"] == "completed", task
+    assert task["result"]["steps"]["s2"]["result"]["structured"]["echo"] == "then lazy"
+    bad = post(used, "/tools/b_echo/invoke", {"arguments": {"text": 1}})
+    assert bad.status_code == 400 and "text" in bad.text, bad.text
+    connected = post(used, "/p2p/connect", {"url": idle.url})  # httpx: a URL target
+    assert connected.status_code == 200, connected.text
+    wait_until(lambda: peer_tools(used, "agent-idle"), 30, "the idle agent's tools")
+    for agent in (idle, used):
+        assert agent.stop() == 0
+
+    def loaded(name: str) -> set[str]:
+        modules = set((tmp_path / f"{name}.txt").read_text().split())
+        return {m for m in ON_FIRST_USE if m in modules or m in {n.split(".")[0] for n in modules}}
+
+    assert loaded("idle") == set()
+    assert loaded("used") == {"lark", "jsonschema", "httpx"}

@@ -26,7 +26,7 @@ def run(code: str, *args: str) -> Any:
 
 def kind(make: slim.Maker) -> Any:
     named = {slim._class: "class", slim._key: "key", slim._function: "function",
-             slim._error: "error"}
+             slim._error: "error", slim._made_on_use: "class"}
     return named.get(make) or {"value": make("", "")}
 
 
@@ -74,6 +74,20 @@ from praxis_sdk.p2p import slim
 report = {"served": list(slim._StandIns.served),
           "left": sorted(name for name in slim.STAND_INS if name in sys.modules),
           "loaded": sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:]))}
+# multiaddr's DNS resolver: libp2p makes one at start, dnspython loads at its first use
+import multiaddr, trio
+from libp2p.transport.tcp import tcp
+resolver = tcp.DNSResolver()
+report["dns_before_use"] = "dns.resolver" in sys.modules
+from multiaddr.resolvers import DNSResolver  # the real one
+async def outcome(resolver, address):
+    try:
+        return [str(a) for a in await resolver.resolve(multiaddr.Multiaddr(address))]
+    except Exception as exc:  # a name no DNS server here knows (the same for both)
+        return type(exc).__name__
+report["resolved"] = [trio.run(outcome, r, a) for r in (resolver, DNSResolver())
+                      for a in ("/ip4/127.0.0.1/tcp/1", "/dns4/localhost/tcp/1")]
+report["dns_after_use"] = "dns.resolver" in sys.modules
 # each stand-in package refuses a module it does not list
 with slim.stand_ins():
     try:
@@ -104,3 +118,6 @@ def test_a_node_imports_libp2p_without_the_unused_parts_which_stay_importable() 
     assert report["quic"] is True and report["isinstance"] is True
     assert report["keys"] == ["RSAPublicKey", "Secp256k1PublicKey"]
     assert report["default_host"] == "BasicHost"
+    assert report["dns_before_use"] is False and report["dns_after_use"] is True
+    made, real = report["resolved"][:2], report["resolved"][2:]
+    assert made == real and made[0] == ["/ip4/127.0.0.1/tcp/1"], report["resolved"]
