@@ -5,8 +5,9 @@
 
 - `idle_rss_mib`: VmRSS of an idle `praxis-agent run` (no peers, the tests' default
   config) a few seconds after every component started and the first `/health`, P2P off
-  and on, median of `--rounds` (target with P2P on: <= 100 MiB); with `--baseline-src`,
-  the same for that source tree, rounds interleaved;
+  and on, median of `--rounds` (target with P2P on: <= 100 MiB); `p2p_on_mdns`: P2P on
+  with mDNS on as well (the starter config's default, `praxis-agent init-config`); with
+  `--baseline-src`, the same for that source tree, rounds interleaved;
 - `loaded`: which of the optional or unused packages the idle agent (P2P on) imported
   (its `sys.modules` at exit), and `libraries_alone_mib`: the RSS of a fresh interpreter
   that imports just the library modules that agent had loaded (no Praxis code, no
@@ -40,8 +41,9 @@ PACKAGES = {
     "aioquic.quic.connection": "QUIC, unused; left out by p2p/slim.py (libp2p.custom_types "
                                "and libp2p's __init__ import it through libp2p.transport.quic), "
                                "and dnspython's DNS-over-QUIC switched off",
-    "dns.resolver": "dnspython, for /dns multiaddrs (multiaddr.resolvers, which the swarm "
-                    "builds at start): loaded",
+    "dns.resolver": "dnspython, for /dns multiaddrs: loads at the first /dns dial "
+                    "(p2p/slim.py: multiaddr's resolver, which the swarm makes at start, "
+                    "is made on first use)",
     "requests": "unused; left out by p2p/slim.py (libp2p.host.basic_host imports it "
                 "through libp2p.security.tls.autotls.acme)",
     "zeroconf": "mDNS: loads when p2p.enable_mdns (p2p/mdns.py); libp2p.host.basic_host's "
@@ -53,9 +55,11 @@ PACKAGES = {
     "coincurve": "secp256k1 keys: loads at the first peer with such a key (p2p/slim.py)",
 }
 MODULES_AT_EXIT = ROOT / "tests" / "support" / "modules_at_exit"
-# imported by an idle agent only because they are installed, or not at all (lean.py)
-WATCHED = ("rich", "pygments", "grpc", "watchfiles", "docker", "openai", "mcp", "aioquic", "dns",
-           "requests", "zeroconf", "Crypto", "coincurve")
+# imported by an idle agent only because they are installed, or not at all (lean.py), or
+# only at first use (the DSL parser, schema checks, the HTTP client, DNS, the CLI library)
+WATCHED = ("rich", "pygments", "grpc", "watchfiles", "docker", "openai", "mcp", "aioquic",
+           "dns.resolver", "requests", "zeroconf", "Crypto", "coincurve", "lark", "jsonschema",
+           "httpx", "typer")
 FLOOR = """
 import ctypes, importlib, json, sys
 try:
@@ -101,17 +105,18 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def idle_rss(p2p: bool, settle: float, src: Path, record: bool = False
+def idle_rss(p2p: bool, settle: float, src: Path, record: bool = False, mdns: bool = False
              ) -> tuple[float, list[str]]:
-    """RSS of an idle agent run from `src`; with `record`, the top-level packages it
-    imported (its `sys.modules` at exit, written by tests/support/modules_at_exit)."""
+    """RSS of an idle agent run from `src`; with `record`, the modules it imported (its
+    `sys.modules` at exit, written by tests/support/modules_at_exit)."""
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         env = {"PYTHONPATH": str(src)}
         if record:
             env = {"PYTHONPATH": f"{MODULES_AT_EXIT}:{src}",
                    "PRAXIS_TEST_MODULES_OUT": str(home / "modules.txt")}
-        agent = start_agent(home, agent_config(home, "bench-mem", p2p={"enabled": p2p}),
+        p2p_section = {"enabled": p2p, "enable_mdns": mdns}
+        agent = start_agent(home, agent_config(home, "bench-mem", p2p=p2p_section),
                             wait=60, env=env)
         try:
             time.sleep(settle)
@@ -123,14 +128,18 @@ def idle_rss(p2p: bool, settle: float, src: Path, record: bool = False
 
 def idle_figures(trees: dict[str, Path], settle: float, rounds: int) -> dict[str, Any]:
     """Median idle RSS per tree, P2P off and on, the trees' rounds interleaved."""
-    runs: dict[str, dict[str, list[float]]] = {name: {"off": [], "on": []} for name in trees}
+    runs: dict[str, dict[str, list[float]]] = {
+        name: {"off": [], "on": [], "on_mdns": []} for name in trees}
     for _ in range(rounds):
-        for p2p in ("off", "on"):
+        for p2p in ("off", "on", "on_mdns"):
             for name, src in trees.items():
-                runs[name][p2p].append(idle_rss(p2p == "on", settle, src)[0])
+                runs[name][p2p].append(idle_rss(p2p != "off", settle, src,
+                                                mdns=p2p == "on_mdns")[0])
     return {name: {"p2p_off": statistics.median(run["off"]),
                    "p2p_on": statistics.median(run["on"]),
+                   "p2p_on_mdns": statistics.median(run["on_mdns"]),
                    "p2p_off_runs": run["off"], "p2p_on_runs": run["on"],
+                   "p2p_on_mdns_runs": run["on_mdns"],
                    **loaded_figures(idle_rss(True, settle, trees[name], True)[1],
                                     trees[name])}
             for name, run in runs.items()}
@@ -140,16 +149,16 @@ def loaded_figures(modules: list[str], src: Path) -> dict[str, Any]:
     """Which WATCHED packages were loaded; the RSS of a fresh interpreter that imports the
     library modules the agent had loaded, in its order, and none of ours (the floor those
     libraries set), with what each top-level package added to it."""
-    tops = {name.split(".")[0] for name in modules}
+    loaded = set(modules)
     libraries = [name for name in modules
                  if name.split(".")[0] not in ("praxis_sdk", "tests", "__main__",
                                                "sitecustomize")]
-    absent = [name for name in WATCHED if name not in tops]
+    absent = [name for name in WATCHED if name not in loaded]
     done = subprocess.run([sys.executable, "-c", FLOOR, *absent], input="\n".join(libraries),
                           capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(src)})
     floor = json.loads(done.stdout)
-    return {"loaded": sorted(name for name in WATCHED if name in tops),
+    return {"loaded": sorted(name for name in WATCHED if name in loaded),
             "modules": len(modules), "libraries_alone_mib": round(floor["total"], 1),
             "libraries_alone_top_mib": floor["by_package"]}
 
