@@ -50,7 +50,7 @@ def without_optional_extras() -> Iterator[None]:
 
 def import_lean(*names: str) -> None:
     """Import `names` as `praxis-agent run` imports the agent: for what loads on first use
-    (a2a-sdk's server and client). The block is process-wide while it lasts: no thread
+    (a2a-sdk's server and client, httpx). The block is process-wide while it lasts: no thread
     of the agent imports those extras."""
     with without_optional_extras():
         for name in names:

@@ -5,7 +5,9 @@
 mDNS (zeroconf), private networks (pycryptodome), persistent peerstores, and the RSA,
 secp256k1 and ECDSA keys: about 1,350 modules and 26 MiB more than a node needs. A Praxis
 host speaks TCP, Noise, yamux (mplex), identify and ping, with Ed25519 identities
-(`host.py`, `identity.py`); mDNS loads when `p2p.enable_mdns` is set (`mdns.py`).
+(`host.py`, `identity.py`); mDNS loads when `p2p.enable_mdns` is set (`mdns.py`), and
+multiaddr's DNS resolver (dnspython), which the swarm makes at start, at the first
+`/dns*` address dialled.
 
 py-libp2p has no switch for this: its package `__init__`, `basic_host`, `swarm` and
 `custom_types` import those modules at the top. So while libp2p's package `__init__` runs
