@@ -19,15 +19,17 @@ from praxis_sdk.config import ExecutionConfig
 from praxis_sdk.config import ExecutionConfig
 from praxis_sdk.tools.engines import DockerEngine
 engine = DockerEngine(ExecutionConfig(docker_host=sys.argv[1]))
-print(asyncio.run(engine.available()), engine.reason, "docker" in sys.modules)
+print(asyncio.run(engine.available()), engine.reason, "docker" in sys.modules,
+      "httpx" in sys.modules)
 """
 
 
-def test_probe_sees_the_daemon_without_loading_the_docker_sdk(docker_host: str) -> None:
+def test_probe_sees_the_daemon_without_loading_the_docker_sdk_or_httpx(docker_host: str
+                                                                     ) -> None:
     assert docker_host.startswith("unix://")
     done = subprocess.run([sys.executable, "-c", PROBE, docker_host], capture_output=True,
                           text=True, timeout=60, check=True)
-    assert done.stdout.split() == ["True", "Docker", "daemon", "answers", "False"]
+    assert done.stdout.split() == ["True", "Docker", "daemon", "answers", "False", "False"]
 
 
 def test_probe_of_a_socket_that_is_not_a_daemon(tmp_path: Path) -> None:
