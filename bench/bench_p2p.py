@@ -1,7 +1,7 @@
 """P2P figures between node processes on this machine, printed as JSON.
 
     python bench/bench_p2p.py [--calls 300] [--inflight 32] [--no-mdns] [--profile]
-                              [--baseline-src DIR]
+                              [--baseline-src DIR [--baseline-first]]
 
 - warm round trip: p50/p99 of a tool call that returns at once, on an open connection
   between two node processes on loopback (target p50 <= 1 ms), measured inside node A
@@ -11,7 +11,8 @@
   process (all threads) per call, serial and in flight: figures the machine's load moves
   much less than the times;
 - `--baseline-src DIR`: the same figures, right after, for two nodes running the
-  `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`);
+  `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`); before, with
+  `--baseline-first` (the pair measured second tends to do better: run both orders);
 - `load`: the `uptime` load averages when each figure was taken;
 - bootstrap: HTTP-URL connect (GET /p2p/info, dial, Noise, yamux, card swap) until the
   cards are exchanged (target <= 1 s);
@@ -179,10 +180,16 @@ def main() -> None:
     parser.add_argument("--no-mdns", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--baseline-first", action="store_true",
+                        help="measure the baseline tree before this one")
     args = parser.parse_args()
+    baseline = None
+    if args.baseline_src and args.baseline_first:
+        baseline = loopback(args.calls, args.inflight, False, args.baseline_src)
     report = loopback(args.calls, args.inflight, args.profile)
     if args.baseline_src:
-        report["baseline"] = loopback(args.calls, args.inflight, False, args.baseline_src)
+        report["baseline"] = baseline or loopback(args.calls, args.inflight, False,
+                                                  args.baseline_src)
     if not args.no_mdns:
         report.update(mdns())
     report["targets"] = {"p50_ms": 1, "throughput_per_s": 2000, "bootstrap_url_to_cards_s": 1}

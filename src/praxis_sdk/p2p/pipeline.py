@@ -319,7 +319,10 @@ class _Answers:
             self.failed = self.failed or error
             self.wake.set()
             return
-        self.ready.append(self.encode(request, response))
+        try:
+            self.ready.append(self.encode(request, response))
+        except Exception as exc:  # an answer that cannot be encoded: the stream is reset
+            self.failed = self.failed or exc
         self.wake.set()
 
     def encode(self, request: wire.ToolRequest, response: wire.ToolResponse) -> bytes:
