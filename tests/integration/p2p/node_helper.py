@@ -81,7 +81,11 @@ async def main(options: dict[str, Any]) -> None:
     config = P2PConfig(**options.get("p2p", {}))
 
     async def invoke_local(name: str, args: dict[str, Any]) -> ToolResult:
-        return await run_tool(agent, name, args)
+        try:
+            return await run_tool(agent, name, args)
+        except asyncio.CancelledError:  # what a peer's call on this node left behind
+            events.append({"type": "tool.cancelled", "tool": name, "at": time.time()})
+            raise
 
     async def a2a(message: dict[str, Any]) -> dict[str, Any]:
         return {"jsonrpc": "2.0", "id": message.get("id"), "result": {"agent": agent,
