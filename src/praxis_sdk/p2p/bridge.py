@@ -150,6 +150,7 @@ class TrioBridge:
         self._done: asyncio.Future[None] | None = None
         self._stop: trio.Event | None = None
         self._pending: set[asyncio.Future[Any]] = set()
+        self._settled: list[tuple[Reply, Any, BaseException | None]] = []
 
     @property
     def running(self) -> bool:
@@ -312,18 +313,30 @@ class TrioBridge:
         if reply.cancelled:
             return
         if task.cancelled():
-            self._post_trio(reply.finish, None, Unavailable("agent handler was cancelled"))
+            self._settle(reply, None, Unavailable("agent handler was cancelled"))
         elif task.exception() is not None:
-            self._post_trio(reply.finish, None, task.exception())
+            self._settle(reply, None, task.exception())
         else:
-            self._post_trio(reply.finish, task.result(), None)
+            self._settle(reply, task.result(), None)
 
     def _expire(self, reply: Reply) -> None:  # asyncio
         if reply.cancelled or reply.task is None or reply.task.done():
             return
         reply.cancelled = True
         reply.task.cancel()
-        self._post_trio(reply.finish, None, DeadlinePassed())
+        self._settle(reply, None, DeadlinePassed())
+
+    def _settle(self, reply: Reply, value: Any, error: BaseException | None) -> None:  # asyncio
+        """Queue `reply`'s outcome; every outcome of one loop turn crosses to trio together
+        (one wake-up of the trio thread, not one a call)."""
+        self._settled.append((reply, value, error))
+        if len(self._settled) == 1:
+            assert self._loop is not None
+            self._loop.call_soon(self._send_settled)
+
+    def _send_settled(self) -> None:  # asyncio
+        settled, self._settled = self._settled, []
+        self._post_trio(_finish_all, settled)
 
     # ---- thread ----------------------------------------------------------------------
 
@@ -355,6 +368,14 @@ class TrioBridge:
             self._to_trio = Mailbox(trio.lowlevel.current_trio_token().run_sync_soon)
             await main(self)
             nursery.cancel_scope.cancel()
+
+
+def _finish_all(settled: list[tuple[Reply, Any, BaseException | None]]) -> None:  # trio
+    for reply, value, error in settled:
+        try:
+            reply.finish(value, error)
+        except Exception:  # one bad callback must not keep the others from running
+            log.exception("bridge callback %r failed", reply.on_done)
 
 
 def _cancel_task(reply: Reply) -> None:  # asyncio
