@@ -1,16 +1,18 @@
 """P2P figures between node processes on this machine, printed as JSON.
 
     python bench/bench_p2p.py [--calls 300] [--inflight 32] [--no-mdns] [--profile]
-                              [--baseline-src DIR]
+                              [--baseline-src DIR [--baseline-first]]
 
 - warm round trip: p50/p99 of a tool call that returns at once, on an open connection
   between two node processes on loopback (target p50 <= 1 ms), measured inside node A
   (P2PService.call_tool, no HTTP in the loop);
 - throughput: calls per second with 32 calls in flight (target >= 2,000/s);
-- `caller_cpu_us_per_call`: CPU time of node A's process (all threads) per call, serial
-  and in flight: a figure the machine's load moves much less than the times;
+- `caller_cpu_us_per_call` / `callee_cpu_us_per_call`: CPU time of node A's / node B's
+  process (all threads) per call, serial and in flight: figures the machine's load moves
+  much less than the times;
 - `--baseline-src DIR`: the same figures, right after, for two nodes running the
-  `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`);
+  `praxis_sdk` in DIR (e.g. `git archive <rev> src | tar -x -C DIR`); before, with
+  `--baseline-first` (the pair measured second tends to do better: run both orders);
 - `load`: the `uptime` load averages when each figure was taken;
 - bootstrap: HTTP-URL connect (GET /p2p/info, dial, Noise, yamux, card swap) until the
   cards are exchanged (target <= 1 s);
@@ -88,6 +90,22 @@ def profile_text(report: dict[str, str], lines: int = 18) -> dict[str, list[str]
     return out
 
 
+def run_phases(client: httpx.Client, a: dict[str, Any], b: dict[str, Any], calls: int,
+               inflight: int) -> dict[str, Any]:
+    """A's figures, phase by phase, with B's (the callee's) CPU time per call in each."""
+    body = {"peer_id": b["peer_id"], "n": calls, "inflight": inflight}
+    client.post(f"{a['http']}/bench", json={**body, "phases": ["warm"]})
+    figures: dict[str, Any] = {"caller_cpu_us_per_call": {}, "callee_cpu_us_per_call": {}}
+    for phase, count in (("serial", calls), ("inflight", calls * 2)):
+        before = client.get(f"{b['http']}/cpu").json()["cpu_s"]
+        part = client.post(f"{a['http']}/bench", json={**body, "phases": [phase]}).json()
+        after = client.get(f"{b['http']}/cpu").json()["cpu_s"]
+        figures["caller_cpu_us_per_call"].update(part.pop("caller_cpu_us_per_call"))
+        figures["callee_cpu_us_per_call"][phase] = (after - before) / count * 1e6
+        figures.update(part)
+    return figures
+
+
 def loopback(calls: int, inflight: int, profile: bool, src: Path | None = None
              ) -> dict[str, Any]:
     keys = Path(tempfile.mkdtemp(prefix="praxis-bench-p2p-"))
@@ -107,8 +125,7 @@ def loopback(calls: int, inflight: int, profile: bool, src: Path | None = None
                 for node in (a, b):
                     client.post(f"{node['http']}/cprofile", json={"start": True})
             load = [round(x, 2) for x in os.getloadavg()]
-            figures = client.post(f"{a['http']}/bench", json={
-                "peer_id": b["peer_id"], "n": calls, "inflight": inflight}).json()
+            figures = run_phases(client, a, b, calls, inflight)
             out: dict[str, Any] = {"bootstrap_url_to_cards_s": round(bootstrap_s, 3), **{
                 k: rounded(v) for k, v in figures.items()}, "load": load}
             if profile:
@@ -163,10 +180,16 @@ def main() -> None:
     parser.add_argument("--no-mdns", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--baseline-first", action="store_true",
+                        help="measure the baseline tree before this one")
     args = parser.parse_args()
+    baseline = None
+    if args.baseline_src and args.baseline_first:
+        baseline = loopback(args.calls, args.inflight, False, args.baseline_src)
     report = loopback(args.calls, args.inflight, args.profile)
     if args.baseline_src:
-        report["baseline"] = loopback(args.calls, args.inflight, False, args.baseline_src)
+        report["baseline"] = baseline or loopback(args.calls, args.inflight, False,
+                                                  args.baseline_src)
     if not args.no_mdns:
         report.update(mdns())
     report["targets"] = {"p50_ms": 1, "throughput_per_s": 2000, "bootstrap_url_to_cards_s": 1}

@@ -10,8 +10,9 @@ over `--rounds`, the client measures:
 - `p50_us` / `p99_us`: serial round trips on one open stream;
 - `calls_per_s`: `--inflight` round trips open at a time on that one stream (each
   waits for its own echo, as the pipelined `/praxis/tool/2.0.0` stream does);
-- `client_cpu_us_per_call`: the client process's CPU time per call, serial and in
-  flight (compare with `caller_cpu_us_per_call` of `bench_p2p.py`).
+- `client_cpu_us_per_call` / `server_cpu_us_per_call`: the client's / the echo server's
+  process CPU time per call, serial and in flight (compare with `caller_cpu_us_per_call`
+  / `callee_cpu_us_per_call` of `bench_p2p.py`; the server's from /proc, in 10 ms steps).
 
 Transports:
 - `tcp`: a trio TCP socket, nothing else (the Python + trio floor of this machine);
@@ -128,16 +129,23 @@ class Echoes:
         await done.wait()
 
 
-async def measure(echoes: Echoes, calls: int, inflight: int) -> dict[str, Any]:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) of process `pid`, from /proc (10 ms steps)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(echoes: Echoes, calls: int, inflight: int, server: int) -> dict[str, Any]:
     for _ in range(50):
         await echoes.call()
     times = []
-    cpu = time.process_time()
+    cpu, server_cpu = time.process_time(), process_cpu(server)
     for _ in range(calls):
         started = time.perf_counter()
         await echoes.call()
         times.append((time.perf_counter() - started) * 1e6)
     serial_cpu = (time.process_time() - cpu) / calls * 1e6
+    serial_server = (process_cpu(server) - server_cpu) / calls * 1e6
     times.sort()
     total = calls * 4
     slots = trio.Semaphore(inflight)
@@ -146,7 +154,7 @@ async def measure(echoes: Echoes, calls: int, inflight: int) -> dict[str, Any]:
         async with slots:
             await echoes.call()
 
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, server_cpu = time.perf_counter(), time.process_time(), process_cpu(server)
     async with trio.open_nursery() as nursery:
         for _ in range(total):
             await slots.acquire()
@@ -159,18 +167,21 @@ async def measure(echoes: Echoes, calls: int, inflight: int) -> dict[str, Any]:
             "client_cpu_us_per_call": {
                 "serial": round(serial_cpu, 1),
                 "inflight": round((time.process_time() - cpu) / total * 1e6, 1)},
+            "server_cpu_us_per_call": {
+                "serial": round(serial_server, 1),
+                "inflight": round((process_cpu(server) - server_cpu) / total * 1e6, 1)},
             "load": [round(x, 2) for x in os.getloadavg()]}
 
 
-async def client(transport: str, addr: str, calls: int, inflight: int, size: int
-                 ) -> dict[str, Any]:
+async def client(transport: str, addr: str, calls: int, inflight: int, size: int,
+                 server: int) -> dict[str, Any]:
     if transport == "tcp":
         ip, port = addr.split(":")
         sock = await trio.open_tcp_stream(ip, int(port))
         echoes = Echoes(sock.send_all, sock.receive_some, size)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(echoes.reader)
-            out = await measure(echoes, calls, inflight)
+            out = await measure(echoes, calls, inflight, server)
             nursery.cancel_scope.cancel()
         return out
     from libp2p.peer.peerinfo import info_from_p2p_addr
@@ -183,7 +194,7 @@ async def client(transport: str, addr: str, calls: int, inflight: int, size: int
         echoes = Echoes(stream.write, stream.read, size)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(echoes.reader)
-            out = await measure(echoes, calls, inflight)
+            out = await measure(echoes, calls, inflight, server)
             nursery.cancel_scope.cancel()
         if transport == "libp2p":
             out["new_stream_per_call"] = await new_streams(host, info.peer_id, calls, size)
@@ -219,7 +230,8 @@ def one_round(transport: str, args: argparse.Namespace) -> dict[str, Any]:
         if not line:
             raise SystemExit(f"{transport} echo server did not start")
         addr = json.loads(line)["addr"]
-        return trio.run(client, transport, addr, args.calls, args.inflight, args.size)
+        return trio.run(client, transport, addr, args.calls, args.inflight, args.size,
+                        server.pid)
     finally:
         server.terminate()
         server.wait(10)
@@ -231,9 +243,10 @@ def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         return round(statistics.median(values), 1)
     out = {"p50_us": median("p50_us"), "p99_us": median("p99_us"),
            "calls_per_s": median("calls_per_s"),
-           "client_cpu_us_per_call": {
-               kind: round(statistics.median(r["client_cpu_us_per_call"][kind] for r in rounds), 1)
-               for kind in ("serial", "inflight")},
+           **{f"{side}_cpu_us_per_call": {
+               kind: round(statistics.median(r[f"{side}_cpu_us_per_call"][kind]
+                                             for r in rounds), 1)
+               for kind in ("serial", "inflight")} for side in ("client", "server")},
            "rounds": [{k: r[k] for k in ("p50_us", "calls_per_s", "load")} for r in rounds]}
     if "new_stream_per_call" in rounds[0]:
         out["new_stream_per_call"] = {"p50_us": median("p50_us", "new_stream_per_call"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -110,17 +111,29 @@ class _Job(Generic[T]):
         self.reply.post(settle, self.future, None, exc)
 
 
-class _Reply:
-    """The trio side's wait for one `to_asyncio` call."""
+class DeadlinePassed(Exception):
+    """What `on_done` of a `start_asyncio` call gets when it ran past its deadline."""
 
-    __slots__ = ("done", "value", "error", "task", "cancelled")
 
-    def __init__(self) -> None:
-        self.done = trio.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
+class Reply:
+    """One coroutine the trio side runs on the asyncio loop (`TrioBridge.start_asyncio`).
+
+    `abandoned` is only touched in trio, `cancelled`, `task` and `timer` only on asyncio."""
+
+    __slots__ = ("on_done", "deadline", "abandoned", "task", "timer", "cancelled")
+
+    def __init__(self, on_done: Callable[[Any, BaseException | None], None],
+                 deadline: float | None) -> None:
+        self.on_done = on_done
+        self.deadline = deadline
+        self.abandoned = False
         self.task: asyncio.Task[Any] | None = None
+        self.timer: asyncio.TimerHandle | None = None
         self.cancelled = False
+
+    def finish(self, value: Any, error: BaseException | None) -> None:  # trio
+        if not self.abandoned:
+            self.on_done(value, error)
 
 
 class TrioBridge:
@@ -137,6 +150,7 @@ class TrioBridge:
         self._done: asyncio.Future[None] | None = None
         self._stop: trio.Event | None = None
         self._pending: set[asyncio.Future[Any]] = set()
+        self._settled: list[tuple[Reply, Any, BaseException | None]] = []
 
     @property
     def running(self) -> bool:
@@ -216,18 +230,42 @@ class TrioBridge:
 
     async def to_asyncio(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Trio: run `await fn(*args)` on the asyncio loop; trio cancellation cancels it."""
+        done = trio.Event()
+        outcome: list[tuple[Any, BaseException | None]] = []
+
+        def finished(value: Any, error: BaseException | None) -> None:
+            outcome.append((value, error))
+            done.set()
+
+        reply = self.start_asyncio(fn, args, finished)
+        try:
+            await done.wait()
+        except trio.Cancelled:
+            self.cancel_asyncio(reply)
+            raise
+        value, error = outcome[0]
+        if error is not None:
+            raise error
+        return value  # type: ignore[no-any-return]
+
+    def start_asyncio(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...],
+                      on_done: Callable[[Any, BaseException | None], None],
+                      deadline: float | None = None) -> Reply:
+        """Trio: start `fn(*args)` on the asyncio loop, without waiting for it.
+
+        `on_done(value, error)` then runs in trio, once: with what `fn` returned or raised,
+        or with `DeadlinePassed` at `deadline` (`time.monotonic()`; the task is then
+        cancelled). Unavailable when the loop is closed."""
         assert self._loop is not None and self._to_trio is not None
-        reply = _Reply()
+        reply = Reply(on_done, deadline)
         if not self.emit(self._start_task, reply, fn, args):
             raise Unavailable("the agent's event loop is closed")
-        try:
-            await reply.done.wait()
-        except trio.Cancelled:
-            self.emit(_cancel_task, reply)
-            raise
-        if reply.error is not None:
-            raise reply.error
-        return reply.value  # type: ignore[no-any-return]
+        return reply
+
+    def cancel_asyncio(self, reply: Reply) -> None:
+        """Trio: cancel a `start_asyncio` call; its `on_done` will not run."""
+        reply.abandoned = True
+        self.emit(_cancel_task, reply)
 
     def emit(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Call a plain function on the asyncio loop (events, callbacks); no waiting."""
@@ -258,21 +296,47 @@ class TrioBridge:
         if self._nursery is not None:
             self._nursery.cancel_scope.cancel()
 
-    def _start_task(self, reply: _Reply, fn: Callable[..., Awaitable[Any]],
+    def _start_task(self, reply: Reply, fn: Callable[..., Awaitable[Any]],
                     args: tuple[Any, ...]) -> None:  # asyncio
         if reply.cancelled:
             return
-        reply.task = asyncio.ensure_future(fn(*args))
-        reply.task.add_done_callback(lambda task: self._task_done(reply, task))
+        loop = self._loop
+        assert loop is not None
+        reply.task = loop.create_task(fn(*args))
+        reply.task.add_done_callback(functools.partial(self._task_done, reply))
+        if reply.deadline is not None:
+            reply.timer = loop.call_at(reply.deadline, self._expire, reply)
 
-    def _task_done(self, reply: _Reply, task: asyncio.Task[Any]) -> None:  # asyncio
+    def _task_done(self, reply: Reply, task: asyncio.Task[Any]) -> None:  # asyncio
+        if reply.timer is not None:
+            reply.timer.cancel()
+        if reply.cancelled:
+            return
         if task.cancelled():
-            reply.error = Unavailable("agent handler was cancelled")
+            self._settle(reply, None, Unavailable("agent handler was cancelled"))
         elif task.exception() is not None:
-            reply.error = task.exception()
+            self._settle(reply, None, task.exception())
         else:
-            reply.value = task.result()
-        self._post_trio(reply.done.set)
+            self._settle(reply, task.result(), None)
+
+    def _expire(self, reply: Reply) -> None:  # asyncio
+        if reply.cancelled or reply.task is None or reply.task.done():
+            return
+        reply.cancelled = True
+        reply.task.cancel()
+        self._settle(reply, None, DeadlinePassed())
+
+    def _settle(self, reply: Reply, value: Any, error: BaseException | None) -> None:  # asyncio
+        """Queue `reply`'s outcome; every outcome of one loop turn crosses to trio together
+        (one wake-up of the trio thread, not one a call)."""
+        self._settled.append((reply, value, error))
+        if len(self._settled) == 1:
+            assert self._loop is not None
+            self._loop.call_soon(self._send_settled)
+
+    def _send_settled(self) -> None:  # asyncio
+        settled, self._settled = self._settled, []
+        self._post_trio(_finish_all, settled)
 
     # ---- thread ----------------------------------------------------------------------
 
@@ -306,8 +370,18 @@ class TrioBridge:
             nursery.cancel_scope.cancel()
 
 
-def _cancel_task(reply: _Reply) -> None:  # asyncio
+def _finish_all(settled: list[tuple[Reply, Any, BaseException | None]]) -> None:  # trio
+    for reply, value, error in settled:
+        try:
+            reply.finish(value, error)
+        except Exception:  # one bad callback must not keep the others from running
+            log.exception("bridge callback %r failed", reply.on_done)
+
+
+def _cancel_task(reply: Reply) -> None:  # asyncio
     reply.cancelled = True
+    if reply.timer is not None:
+        reply.timer.cancel()
     if reply.task is not None:
         reply.task.cancel()
 

@@ -30,8 +30,8 @@ class InboundHandlers:
         try:
             if not self.allow.permits(peer_id):
                 raise NotAllowed(f"peer {peer_id} is not in p2p.allowed_peers")
-            exposed = {spec.name: spec for spec in self.local_tools() if spec.expose}
-            if request.name not in exposed:
+            if not any(spec.name == request.name and spec.expose
+                       for spec in self.local_tools()):
                 raise NotFound(f"tool not found or not exposed to peers: {request.name}")
             result = await self.invoke_local(request.name, request.flat_arguments())
         except PraxisError as exc:

@@ -20,7 +20,7 @@ from libp2p.peer.id import ID
 
 from praxis_sdk.errors import Unavailable
 from praxis_sdk.p2p import pipeline, protocols, wire
-from praxis_sdk.p2p.bridge import TrioBridge
+from praxis_sdk.p2p.bridge import Reply, TrioBridge
 from praxis_sdk.p2p.calls import Calls
 from praxis_sdk.p2p.cards import CardExchange
 from praxis_sdk.p2p.connections import Connections, Notifee, parse_id
@@ -166,6 +166,17 @@ class P2PNode:
 
     async def handle_tool(self, peer_id: str, request: wire.ToolRequest) -> wire.ToolResponse:
         return await self.bridge.to_asyncio(self.hooks.handle_tool, peer_id, request)
+
+    def start_tool(self, peer_id: str, request: wire.ToolRequest, deadline: float,
+                   on_done: Callable[[Any, BaseException | None], None]) -> Reply:
+        """Answer `request` on the asyncio side without waiting: `on_done(response, error)`
+        runs here when it is done, with `DeadlinePassed` once `deadline` has passed."""
+        return self.bridge.start_asyncio(self.hooks.handle_tool, (peer_id, request), on_done,
+                                         deadline)
+
+    def stop_tool(self, reply: Reply) -> None:
+        """The caller went away: cancel a `start_tool` answer still running."""
+        self.bridge.cancel_asyncio(reply)
 
     async def handle_a2a(self, peer_id: str, message: dict[str, Any]) -> dict[str, Any] | None:
         return await self.bridge.to_asyncio(self.hooks.handle_a2a, peer_id, message)

@@ -15,14 +15,18 @@ late answer is discarded). The reader runs in the node's `Supervisor`. Trio thre
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import trio
 
-from praxis_sdk.errors import InvalidInput, PraxisError, TooLarge, Unavailable
+from praxis_sdk.errors import InvalidInput, PraxisError, Timeout, TooLarge, Unavailable
 from praxis_sdk.p2p import protocols, wire
+from praxis_sdk.p2p.bridge import DeadlinePassed
 from praxis_sdk.p2p.connections import Connections, parse_id
 from praxis_sdk.p2p.failures import Supervisor
 from praxis_sdk.p2p.peers import PeerTable
@@ -253,35 +257,103 @@ async def serve(node: protocols.Handlers, lines: protocols.LineStream) -> None:
     """Serve one pipelined stream (run by `protocols.handler`, which resets it on error).
 
     The first request must come within the I/O timeout (a peer opening the stream and
-    sending nothing, or closing it at once, misbehaves); later, an idle stream stays open."""
-    slots = trio.Semaphore(DEPTH)
-    outbox = Outbox(lambda data: lines.write_bytes(data, node.io_timeout))
-    timeout = node.io_timeout
-    async with trio.open_nursery() as nursery:
-        while True:
-            await take(slots)  # full: stop reading, the peer's window fills up
-            value = await lines.read_value(timeout)
-            if value is None and timeout != math.inf:
-                raise InvalidInput(f"{TOOL_PIPELINED} stream closed before a request")
-            if value is None:
-                break
-            timeout = math.inf
-            request = wire.parse(wire.ToolRequest, value, "tool request")
-            nursery.start_soon(_answer, node, lines, request, slots, outbox)
-
-
-async def _answer(node: protocols.Handlers, lines: protocols.LineStream,
-                  request: wire.ToolRequest, slots: trio.Semaphore, outbox: Outbox) -> None:
+    sending nothing, or closing it at once, misbehaves); later, an idle stream stays open.
+    When the peer stops sending, the answers still running are written, then the stream
+    closes; when it goes away (reset, bad bytes) or the node stops, they are cancelled."""
+    answers = _Answers(node, lines)
     try:
-        response = await protocols.answer_tool(node, lines.peer_id, request)
-        try:
-            data = wire.encode_line(response, lines.max_bytes)
-        except TooLarge as exc:  # an answer over the line limit: its caller hears why
-            data = wire.encode_line(wire.response_from_error(request.id, exc), lines.max_bytes)
-        await outbox.send(data)
-        lines.metrics.message(TOOL_PIPELINED, "out", len(data))
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(answers.write)
+            await answers.read()
     finally:
-        slots.release()
+        answers.abandon()
+
+
+class _Answers:
+    """The answering end of one pipelined stream.
+
+    Each request starts its tool on the asyncio side (`node.start_tool`: no trio task, no
+    cancel scope, no event per call; its deadline is a timer there) and its answer comes
+    back as a callback. One writer task writes every answer ready at that moment with one
+    `write` (one cancel scope per batch), then frees their slots."""
+
+    def __init__(self, node: protocols.Handlers, lines: protocols.LineStream) -> None:
+        self.node = node
+        self.lines = lines
+        self.peer_id = lines.peer_id
+        self.slots = trio.Semaphore(DEPTH)
+        self.running: dict[int, Any] = {}  # id(request) -> the node's handle of its answer
+        self.ready: list[bytes] = []
+        self.failed: BaseException | None = None
+        self.reading = True
+        self.wake = trio.Event()
+
+    async def read(self) -> None:
+        timeout = self.node.io_timeout
+        try:
+            while True:
+                await take(self.slots)  # full: stop reading, the peer's window fills up
+                value = await self.lines.read_value(timeout)
+                if value is None and timeout != math.inf:
+                    raise InvalidInput(f"{TOOL_PIPELINED} stream closed before a request")
+                if value is None:
+                    return
+                timeout = math.inf
+                self.start(wire.parse(wire.ToolRequest, value, "tool request"))
+        finally:
+            self.reading = False
+            self.wake.set()
+
+    def start(self, request: wire.ToolRequest) -> None:
+        deadline = time.monotonic() + self.node.request_timeout
+        self.running[id(request)] = self.node.start_tool(
+            self.peer_id, request, deadline, functools.partial(self.done, request))
+
+    def done(self, request: wire.ToolRequest, response: Any,
+             error: BaseException | None) -> None:  # trio, called by the bridge
+        self.running.pop(id(request), None)
+        if isinstance(error, DeadlinePassed):
+            response = wire.response_from_error(request.id, Timeout(
+                f"tool {request.name} ran over {self.node.request_timeout:.1f}s"))
+        elif error is not None:  # the agent's handler failed: the stream is reset
+            self.failed = self.failed or error
+            self.wake.set()
+            return
+        try:
+            self.ready.append(self.encode(request, response))
+        except Exception as exc:  # an answer that cannot be encoded: the stream is reset
+            self.failed = self.failed or exc
+        self.wake.set()
+
+    def encode(self, request: wire.ToolRequest, response: wire.ToolResponse) -> bytes:
+        max_bytes = self.lines.max_bytes
+        try:
+            return wire.encode_line(response, max_bytes)
+        except TooLarge as exc:  # an answer over the line limit: its caller hears why
+            return wire.encode_line(wire.response_from_error(request.id, exc), max_bytes)
+
+    async def write(self) -> None:
+        """Write the answers as they come, until the reading has ended and all are written."""
+        while True:
+            if self.failed is not None:
+                raise self.failed
+            if self.ready:
+                batch, self.ready = self.ready, []
+                await self.lines.write_bytes(b"".join(batch), self.node.io_timeout)
+                for data in batch:
+                    self.lines.metrics.message(TOOL_PIPELINED, "out", len(data))
+                    self.slots.release()
+            elif self.reading or self.running:
+                self.wake = trio.Event()
+                await self.wake.wait()
+            else:
+                return
+
+    def abandon(self) -> None:
+        """Cancel the answers still running (the caller went away, or the node stops)."""
+        running, self.running = self.running, {}
+        for reply in running.values():
+            self.node.stop_tool(reply)
 
 
 async def take(sync: trio.Lock | trio.Semaphore) -> None:

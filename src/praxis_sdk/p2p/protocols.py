@@ -8,6 +8,7 @@ over the limit, invalid JSON, a wrong shape or a half-written line resets that s
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -52,10 +53,13 @@ class LineStream:
 
     async def read_value(self, timeout: float) -> Any:
         """The next JSON value, or None on a clean end of stream before any byte of it."""
-        with trio.move_on_after(timeout) as scope:
+        if timeout == math.inf:  # an idle pipelined stream: no cancel scope to pay for
             line = await self._read_line()
-        if scope.cancelled_caught:
-            raise Timeout(f"no complete message on {self.protocol} within {timeout:.1f}s")
+        else:
+            with trio.move_on_after(timeout) as scope:
+                line = await self._read_line()
+            if scope.cancelled_caught:
+                raise Timeout(f"no complete message on {self.protocol} within {timeout:.1f}s")
         if line is None:
             return None
         self.metrics.message(self.protocol, "in", len(line) + 1)
@@ -143,6 +147,11 @@ class Handlers(Protocol):
     async def on_card(self, peer_id: str, card: wire.Card) -> None: ...
 
     async def handle_tool(self, peer_id: str, request: wire.ToolRequest) -> wire.ToolResponse: ...
+
+    def start_tool(self, peer_id: str, request: wire.ToolRequest, deadline: float,
+                   on_done: Callable[[Any, BaseException | None], None]) -> Any: ...
+
+    def stop_tool(self, reply: Any) -> None: ...
 
     async def handle_a2a(self, peer_id: str, message: dict[str, Any]) -> dict[str, Any] | None: ...
 

@@ -81,7 +81,11 @@ async def main(options: dict[str, Any]) -> None:
     config = P2PConfig(**options.get("p2p", {}))
 
     async def invoke_local(name: str, args: dict[str, Any]) -> ToolResult:
-        return await run_tool(agent, name, args)
+        try:
+            return await run_tool(agent, name, args)
+        except asyncio.CancelledError:  # what a peer's call on this node left behind
+            events.append({"type": "tool.cancelled", "tool": name, "at": time.time()})
+            raise
 
     async def a2a(message: dict[str, Any]) -> dict[str, Any]:
         return {"jsonrpc": "2.0", "id": message.get("id"), "result": {"agent": agent,
@@ -111,6 +115,9 @@ async def main(options: dict[str, Any]) -> None:
 
     async def get_events(_: Request) -> JSONResponse:
         return JSONResponse(events)
+
+    async def cpu(_: Request) -> JSONResponse:
+        return JSONResponse({"cpu_s": time.process_time()})  # all threads of this process
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type="text/plain")
@@ -191,6 +198,7 @@ async def main(options: dict[str, Any]) -> None:
     app = Starlette(routes=[
         Route("/p2p/info", info), Route("/peers", peers), Route("/p2p/cards", cards),
         Route("/health", health), Route("/events", get_events), Route("/metrics", metrics),
+        Route("/cpu", cpu),
         Route("/p2p/connect", connect, methods=["POST"]),
         Route("/p2p/tool", tool, methods=["POST"]),
         Route("/provider/call", provider_call, methods=["POST"]),
@@ -268,10 +276,24 @@ async def guarded(work: Any, shape: Any) -> JSONResponse:
 
 
 async def run_bench(service: P2PService, body: dict[str, Any]) -> dict[str, Any]:
-    """Round trips and throughput measured inside this process (no HTTP in the loop)."""
+    """Round trips and throughput measured inside this process (no HTTP in the loop).
+
+    `phases` (default all three: "warm", "serial", "inflight") runs only those, so the
+    benchmark can read the callee's CPU time (`GET /cpu`) between them."""
     peer, n, inflight = body["peer_id"], int(body.get("n", 300)), int(body.get("inflight", 32))
-    for _ in range(20):
-        await service.call_tool(peer, "echo", {"text": "warm"}, 10)
+    phases = body.get("phases", ["warm", "serial", "inflight"])
+    out: dict[str, Any] = {}
+    if "warm" in phases:
+        for _ in range(20):
+            await service.call_tool(peer, "echo", {"text": "warm"}, 10)
+    if "serial" in phases:
+        out.update(await _serial(service, peer, n))
+    if "inflight" in phases:
+        out.update(await _inflight(service, peer, n * 2, inflight))
+    return out
+
+
+async def _serial(service: P2PService, peer: str, n: int) -> dict[str, Any]:
     latencies = []
     cpu = time.process_time()  # all threads of this process: less moved by other load
     for _ in range(n):
@@ -281,7 +303,13 @@ async def run_bench(service: P2PService, body: dict[str, Any]) -> dict[str, Any]
         assert result.ok, result
     serial_cpu = time.process_time() - cpu
     latencies.sort()
-    total, semaphore = n * 2, asyncio.Semaphore(inflight)
+    return {"calls": n, "p50_ms": latencies[n // 2], "p99_ms": latencies[int(n * 0.99) - 1],
+            "caller_cpu_us_per_call": {"serial": serial_cpu / n * 1e6}}
+
+
+async def _inflight(service: P2PService, peer: str, total: int, inflight: int
+                    ) -> dict[str, Any]:
+    semaphore = asyncio.Semaphore(inflight)
 
     async def one() -> None:
         async with semaphore:
@@ -290,11 +318,9 @@ async def run_bench(service: P2PService, body: dict[str, Any]) -> dict[str, Any]
     started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one() for _ in range(total)))
     elapsed = time.perf_counter() - started
-    return {"calls": n, "p50_ms": latencies[n // 2], "p99_ms": latencies[int(n * 0.99) - 1],
-            "throughput_calls": total, "inflight": inflight,
+    return {"throughput_calls": total, "inflight": inflight,
             "throughput_per_s": total / elapsed,
-            "caller_cpu_us_per_call": {"serial": serial_cpu / n * 1e6,
-                                       "inflight": (time.process_time() - cpu) / total * 1e6}}
+            "caller_cpu_us_per_call": {"inflight": (time.process_time() - cpu) / total * 1e6}}
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +41,43 @@ def test_many_calls_share_one_pipelined_stream_and_match_by_id(nodes: NodeFactor
     assert a.call(b.peer_id, "echo", text="after")["structured"]["echo"] == "after"
     failed = a.call(b.peer_id, "fail")
     assert not failed["ok"] and failed["error"]["code"] == "tool_failed"
+
+
+def test_answer_over_the_request_timeout_is_a_timeout_and_the_tool_is_cancelled(
+        nodes: NodeFactory, wait_for: Wait) -> None:
+    a, b = nodes("agent-a"), nodes("agent-b", request_timeout=1.0)
+    a.connect(b.http)
+    began = time.monotonic()
+    slow = a.call(b.peer_id, "slow", timeout=10, seconds=5)  # B gives up after 1 s
+    assert time.monotonic() - began < 4
+    assert slow["error"] == {"code": "timeout", "message": "tool slow ran over 1.0s",
+                             **{k: v for k, v in slow["error"].items()
+                                if k not in ("code", "message")}}
+    wait_for(lambda: any(e["type"] == "tool.cancelled" and e["tool"] == "slow"
+                         for e in b.get("/events")), 5, "B to cancel the slow tool")
+    assert a.call(b.peer_id, "echo", text="after")["structured"]["echo"] == "after"
+    assert b.metric("praxis_p2p_open_streams", protocol=TOOL_V2) == 1
+
+
+def test_caller_gone_mid_call_cancels_the_tool_on_the_answering_node(
+        nodes: NodeFactory, wait_for: Wait) -> None:
+    a, b = nodes("agent-a"), nodes("agent-b")
+    a.connect(b.http)
+    assert a.call(b.peer_id, "echo", text="warm")["ok"]
+
+    def call() -> None:
+        with contextlib.suppress(Exception):  # A dies under it
+            a.call(b.peer_id, "slow", timeout=30, seconds=30)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    wait_for(lambda: b.metric("praxis_p2p_messages_total", protocol=TOOL_V2,
+                              direction="in") == 2, 5, "the slow call to reach B")
+    a.kill()
+    wait_for(lambda: any(e["type"] == "tool.cancelled" and e["tool"] == "slow"
+                         for e in b.get("/events")), 10, "B to cancel the slow tool")
+    wait_for(lambda: b.metric("praxis_p2p_open_streams", protocol=TOOL_V2) == 0, 10,
+             "B to drop the pipelined stream")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 import trio
@@ -128,4 +129,43 @@ async def test_trio_to_asyncio_errors_and_cancellation() -> None:
 
     assert await bridge.call(in_trio) == "done"
     await asyncio.wait_for(cancelled.wait(), 5)
+    await bridge.stop(timeout=5)
+
+
+async def test_start_asyncio_settles_by_callback_expires_and_cancels() -> None:
+    """`start_asyncio`: `on_done` runs in trio once; past the deadline it gets
+    `DeadlinePassed` and the task is cancelled; `cancel_asyncio` cancels it silently."""
+    bridge = TrioBridge("test-bridge")
+    await bridge.start(serve_until_stopped, timeout=5)
+    cancelled: list[str] = []
+
+    async def double(x: int) -> int:
+        return x * 2
+
+    async def forever(name: str) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.append(name)
+
+    async def in_trio() -> list[tuple[object, str]]:
+        seen: list[tuple[object, str]] = []
+        done = trio.Event()
+
+        def on_done(value: object, error: BaseException | None) -> None:
+            seen.append((value, type(error).__name__))
+            if len(seen) == 2:
+                done.set()
+
+        bridge.start_asyncio(double, (21,), on_done)
+        bridge.start_asyncio(forever, ("expired",), on_done, time.monotonic() + 0.1)
+        abandoned = bridge.start_asyncio(forever, ("abandoned",), on_done)
+        with trio.fail_after(5):
+            await done.wait()
+        bridge.cancel_asyncio(abandoned)
+        await trio.sleep(0.2)
+        return seen
+
+    assert await bridge.call(in_trio) == [(42, "NoneType"), (None, "DeadlinePassed")]
+    assert sorted(cancelled) == ["abandoned", "expired"]
     await bridge.stop(timeout=5)
