@@ -82,32 +82,52 @@ class Mailbox:
                     log.exception("bridge callback %r failed", fn)
 
 
-class _Job(Generic[T]):
-    """One `bridge.call`: runs in trio, settles an asyncio future through the mailbox."""
+class Handoff(Generic[T]):
+    """One asyncio caller's wait, as the trio side sees it: settle it once (`resolve` or
+    `fail`, from the trio thread); `on_cancel`, when set, runs in trio if the caller gave
+    up first."""
 
-    __slots__ = ("fn", "args", "future", "scope", "reply")
+    __slots__ = ("future", "reply", "on_cancel")
+
+    def __init__(self, future: asyncio.Future[T], reply: Mailbox) -> None:
+        self.future, self.reply = future, reply
+        self.on_cancel: Callable[[], Any] | None = None
+
+    def resolve(self, value: T) -> None:
+        self.reply.post(settle, self.future, value, None)
+
+    def fail(self, exc: BaseException) -> None:
+        self.reply.post(settle, self.future, None, exc)
+
+    def cancel(self) -> None:  # trio
+        if self.on_cancel is not None:
+            self.on_cancel()
+
+
+class _Job(Generic[T]):
+    """`await fn(*args)` as a trio task of its own, settling `handoff`; cancellable."""
+
+    __slots__ = ("fn", "args", "handoff", "scope")
 
     def __init__(self, fn: Callable[..., Awaitable[T]], args: tuple[Any, ...],
-                 future: asyncio.Future[T], reply: Mailbox) -> None:
-        self.fn, self.args, self.future, self.reply = fn, args, future, reply
+                 handoff: Handoff[T]) -> None:
+        self.fn, self.args, self.handoff = fn, args, handoff
         self.scope = trio.CancelScope()
+        handoff.on_cancel = self.scope.cancel
 
     async def run(self) -> None:
         with self.scope:
             try:
                 value = await self.fn(*self.args)
             except trio.Cancelled:
-                self.fail(Unavailable("P2P call cancelled"))
+                self.handoff.fail(Unavailable("P2P call cancelled"))
                 raise
             except BaseException as exc:  # handed to the awaiting asyncio task
-                self.fail(exc)
+                self.handoff.fail(exc)
                 return
-            self.reply.post(settle, self.future, value, None)
+            self.handoff.resolve(value)
         if self.scope.cancelled_caught:
-            self.fail(Unavailable("P2P call cancelled"))
-
-    def fail(self, exc: BaseException) -> None:
-        self.reply.post(settle, self.future, None, exc)
+            self.handoff.fail(Unavailable("P2P call cancelled"))
 
 
 class _Reply:
@@ -173,18 +193,25 @@ class TrioBridge:
 
     async def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run `await fn(*args)` in the trio loop; cancellation here cancels it there."""
+        return await self.hand(self.run_in_task, fn, *args)  # type: ignore[no-any-return]
+
+    async def hand(self, start: Callable[..., None], *args: Any) -> Any:
+        """Run the plain function `start(handoff, *args)` in the trio loop, not as a task:
+        it settles `handoff` (`Handoff.resolve`/`fail`) at once or later from trio code,
+        for work that needs no trio task per call (a line handed to a stream's writer,
+        answered by the stream's reader). Cancellation here runs `handoff.on_cancel` there."""
         loop, reply = self._loop, self._to_asyncio
         if loop is None or reply is None:
             raise Unavailable("P2P node is not running")
-        future: asyncio.Future[T] = loop.create_future()
-        job = _Job(fn, args, future, reply)
-        if not self._post_trio(self._start_job, job):
+        handoff: Handoff[Any] = Handoff(loop.create_future(), reply)
+        if not self._post_trio(_start, start, handoff, args):
             raise Unavailable("P2P node is not running")
+        future = handoff.future
         self._pending.add(future)
         try:
             return await future
         except asyncio.CancelledError:
-            self._post_trio(job.scope.cancel)
+            self._post_trio(handoff.cancel)
             raise
         finally:
             self._pending.discard(future)
@@ -236,9 +263,12 @@ class TrioBridge:
 
     # ---- callbacks run by the mailboxes ----------------------------------------------
 
-    def _start_job(self, job: _Job[Any]) -> None:  # trio
+    def run_in_task(self, handoff: Handoff[T], fn: Callable[..., Awaitable[T]],
+                    *args: Any) -> None:
+        """Trio: settle `handoff` with `await fn(*args)`, run as a task of its own."""
+        job = _Job(fn, args, handoff)
         if not self._spawn(job.run, ()):
-            job.fail(Unavailable("P2P node is stopping"))
+            handoff.fail(Unavailable("P2P node is stopping"))
 
     def _spawn(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> bool:  # trio
         nursery = self._nursery
@@ -304,6 +334,14 @@ class TrioBridge:
             self._to_trio = Mailbox(trio.lowlevel.current_trio_token().run_sync_soon)
             await main(self)
             nursery.cancel_scope.cancel()
+
+
+def _start(start: Callable[..., None], handoff: Handoff[Any], args: tuple[Any, ...]) -> None:
+    """Trio: `start(handoff, *args)`; if it raises, the caller hears it (never left waiting)."""
+    try:
+        start(handoff, *args)
+    except BaseException as exc:
+        handoff.fail(exc)
 
 
 def _cancel_task(reply: _Reply) -> None:  # asyncio
