@@ -113,6 +113,8 @@ class _Handed:
         self.calls.metrics.call_latency.observe(time.perf_counter() - self.started)
         self.handoff.resolve(response)
 
-    def fail(self, error: PraxisError) -> None:
-        self.handoff.fail(self.calls.supervisor.failed(self.what, self.peer_id, error,
-                                                       protocols.TOOL_PIPELINED))
+    def fail(self, error: PraxisError, record: bool = True) -> None:
+        if record:
+            error = self.calls.supervisor.failed(self.what, self.peer_id, error,
+                                                 protocols.TOOL_PIPELINED)
+        self.handoff.fail(error)

@@ -44,7 +44,8 @@ class Handed(Protocol):
 
     def answer(self, response: wire.ToolResponse) -> None: ...
 
-    def fail(self, error: PraxisError) -> None: ...
+    def fail(self, error: PraxisError, record: bool = True) -> None:
+        """`record`: a failure to log and count (not when the node stops)."""
 
 
 class _Call:
@@ -62,7 +63,7 @@ class _Call:
         self.response = response
         self.done.set()
 
-    def fail(self, error: PraxisError) -> None:
+    def fail(self, error: PraxisError, record: bool = True) -> None:
         if not self.done.is_set():
             self.error = error
             self.done.set()
@@ -268,17 +269,20 @@ class Pipe:
         except PraxisError as exc:
             error = exc
             raise
+        except trio.Cancelled:  # the node stops: as for a caller whose task is cancelled
+            self.fail(Unavailable("P2P call cancelled"), record=False)
+            raise
         finally:
             self.fail(error)
 
-    def fail(self, error: PraxisError) -> None:
+    def fail(self, error: PraxisError, record: bool = True) -> None:
         """No more calls on this stream; every waiting caller gets `error`."""
         self.open = False
         self._timers.cancel()
         for call_id, call in list(self._calls.items()):
             if call.handed:
                 self._settled(call_id)
-            call.fail(error)
+            call.fail(error, record)
 
 
 class Pipelines:
