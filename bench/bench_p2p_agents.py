@@ -35,6 +35,7 @@ keep-alive client on A's HTTP API, interleaved in one run:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -168,26 +169,32 @@ def call_httpx(client: httpx.Client, path: str) -> None:
     assert reply.status_code == 200 and reply.json()["ok"], reply.text
 
 
-def serial(client: httpx.Client, bare: BareClient, calls: int) -> dict[str, dict[str, Any]]:
-    """Remote and local calls, by both clients, alternating: all see the same load."""
-    ways = {("remote", "httpx"): lambda: call_httpx(client, REMOTE),
-            ("local", "httpx"): lambda: call_httpx(client, LOCAL),
-            ("remote", "h11"): lambda: call_bare(bare, REMOTE),
-            ("local", "h11"): lambda: call_bare(bare, LOCAL)}
-    times: dict[tuple[str, str], list[float]] = {way: [] for way in ways}
-    bare.fresh()
+def serial(clients: dict[str, tuple[httpx.Client, BareClient]], calls: int
+           ) -> dict[str, dict[str, Any]]:
+    """Remote and local calls, by both clients, of every pair, alternating: all see the
+    same load (and the same CPU speed, which drifts on this machine)."""
+    ways = {}
+    for pair, (client, bare) in clients.items():
+        ways |= {(pair, "remote", "httpx"): functools.partial(call_httpx, client, REMOTE),
+                 (pair, "local", "httpx"): functools.partial(call_httpx, client, LOCAL),
+                 (pair, "remote", "h11"): functools.partial(call_bare, bare, REMOTE),
+                 (pair, "local", "h11"): functools.partial(call_bare, bare, LOCAL)}
+        bare.fresh()
+    times: dict[tuple[str, str, str], list[float]] = {way: [] for way in ways}
     before = load()
     for _ in range(calls):
         for way, call in ways.items():
             started = time.perf_counter()
             call()
             times[way].append((time.perf_counter() - started) * 1000)
-    out: dict[str, dict[str, Any]] = {"remote": {}, "local": {}}
-    for (kind, name), values in times.items():
+    out: dict[str, dict[str, Any]] = {
+        pair: {"remote": {}, "local": {}, "load": before} for pair in clients}
+    for (pair, kind, name), values in times.items():
         values.sort()
-        out[kind][name] = {"calls": len(values), "p50_ms": round(statistics.median(values), 3),
-                           "p99_ms": round(values[int(len(values) * 0.99) - 1], 3)}
-    return out | {"load": before}
+        out[pair][kind][name] = {"calls": len(values),
+                                 "p50_ms": round(statistics.median(values), 3),
+                                 "p99_ms": round(values[int(len(values) * 0.99) - 1], 3)}
+    return out
 
 
 def cpu_seconds(pid: int) -> float:
@@ -195,17 +202,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_per_call(a: AgentProcess, b: AgentProcess, bare: BareClient, calls: int
-                 ) -> dict[str, Any]:
-    """CPU microseconds of each agent (all threads) per serial call, remote and local."""
-    out: dict[str, Any] = {"load": load()}
-    bare.fresh()
-    for kind, path in (("remote", REMOTE), ("local", LOCAL)):
-        before = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
-        for _ in range(calls):
-            call_bare(bare, path)
-        out[kind] = {"agent_a": round((cpu_seconds(a.proc.pid) - before[0]) / calls * 1e6),
-                     "agent_b": round((cpu_seconds(b.proc.pid) - before[1]) / calls * 1e6)}
+def cpu_per_call(pairs: dict[str, tuple[AgentProcess, AgentProcess, BareClient]],
+                 calls: int, block: int = 10) -> dict[str, Any]:
+    """CPU microseconds of each agent (all threads) per serial call, remote and local;
+    the pairs and kinds take turns every `block` calls (the CPU speed drifts)."""
+    spent = {(pair, kind): [0.0, 0.0] for pair in pairs for kind in ("remote", "local")}
+    before_load = load()
+    for bare in (bare for _, _, bare in pairs.values()):
+        bare.fresh()
+    for _ in range(max(1, calls // block)):
+        for pair, (a, b, bare) in pairs.items():
+            for kind, path in (("remote", REMOTE), ("local", LOCAL)):
+                start = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
+                for _ in range(block):
+                    call_bare(bare, path)
+                spent[pair, kind][0] += cpu_seconds(a.proc.pid) - start[0]
+                spent[pair, kind][1] += cpu_seconds(b.proc.pid) - start[1]
+    done = max(1, calls // block) * block
+    out: dict[str, Any] = {pair: {"load": before_load} for pair in pairs}
+    for (pair, kind), (a_cpu, b_cpu) in spent.items():
+        out[pair][kind] = {"agent_a": round(a_cpu / done * 1e6),
+                           "agent_b": round(b_cpu / done * 1e6)}
     return out
 
 
@@ -377,10 +394,10 @@ def main() -> None:
                     call_httpx(client, REMOTE)
                     call_httpx(client, LOCAL)
                     call_bare(bares[name], REMOTE)
-            for name in pairs:
-                report["serial"][name] = serial(clients[name], bares[name], args.calls)
-            for name, (a, b) in pairs.items():
-                report["cpu_us_per_call"][name] = cpu_per_call(a, b, bares[name], args.calls)
+            report["serial"] = serial(
+                {name: (clients[name], bares[name]) for name in pairs}, args.calls)
+            report["cpu_us_per_call"] = cpu_per_call(
+                {name: (a, b, bares[name]) for name, (a, b) in pairs.items()}, args.calls)
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in pairs}
             for _ in range(args.rounds):
                 for name, (a, b) in pairs.items():
