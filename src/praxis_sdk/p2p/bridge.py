@@ -34,16 +34,11 @@ class Mailbox:
 
     `wake(drain)` must schedule `drain` on the loop from another thread
     (`loop.call_soon_threadsafe`, `TrioToken.run_sync_soon`); it is called only when
-    the mailbox was empty, so a burst of posts costs one wake-up. With `defer` (the
-    poster's own loop's `call_soon`: everything is posted from that loop's thread), the
-    wake-up waits for the poster's loop to finish its current turn, so every call that
-    turn starts (requests read from many sockets at once) rides on it.
+    the mailbox was empty, so a burst of posts costs one wake-up.
     """
 
-    def __init__(self, wake: Callable[[Callable[[], None]], Any],
-                 defer: Callable[[Callable[[], None]], Any] | None = None) -> None:
+    def __init__(self, wake: Callable[[Callable[[], None]], Any]) -> None:
         self._wake = wake
-        self._defer = defer
         self._items: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = \
             collections.deque()
         self._lock = threading.Lock()
@@ -60,21 +55,13 @@ class Mailbox:
                 return True
             self._armed = True
         try:
-            if self._defer is not None:
-                self._defer(self._kick)
-            else:
-                self._wake(self._drain)
+            self._wake(self._drain)
         except (RuntimeError, trio.RunFinishedError):  # loop closed or trio run over
-            self.close()
+            with self._lock:
+                self.closed = True
+                self._items.clear()
             return False
         return True
-
-    def _kick(self) -> None:
-        """The deferred wake-up (a closed loop's calls are settled by `TrioBridge._finish`)."""
-        try:
-            self._wake(self._drain)
-        except (RuntimeError, trio.RunFinishedError):
-            self.close()
 
     def close(self) -> None:
         with self._lock:
@@ -344,9 +331,7 @@ class TrioBridge:
         self._stop = trio.Event()
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            assert self._loop is not None
-            self._to_trio = Mailbox(trio.lowlevel.current_trio_token().run_sync_soon,
-                                    defer=self._loop.call_soon)
+            self._to_trio = Mailbox(trio.lowlevel.current_trio_token().run_sync_soon)
             await main(self)
             nursery.cancel_scope.cancel()
 
