@@ -57,7 +57,7 @@ class Mailbox:
 
     def post_batched(self, fn: Callable[..., Any], *args: Any) -> bool:
         """`post`, from the `defer` loop's thread: the wake-up waits for its turn's end."""
-        return self._queue(fn, args, deferred=self._defer is not None)
+        return self._queue(fn, args, deferred=True)
 
     def _queue(self, fn: Callable[..., Any], args: tuple[Any, ...], deferred: bool) -> bool:
         with self._lock:
@@ -67,10 +67,11 @@ class Mailbox:
             if self._armed:
                 return True
             self._armed = True
-        if not deferred:
+        defer = self._defer
+        if not deferred or defer is None:
             return self._kick()
         try:
-            self._defer(self._kick)  # type: ignore[misc]
+            defer(self._kick)
         except RuntimeError:  # the posting loop is closed
             self.close()
             return False
