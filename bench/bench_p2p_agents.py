@@ -1,7 +1,8 @@
 """A remote tool call through agent A's HTTP API, two agent processes, Noise on. JSON out.
 
     .venv/bin/python bench/bench_p2p_agents.py [--calls 500] [--seconds 8] [--inflight 64]
-                                               [--baseline-src DIR] [--profile DIR]
+                                               [--rounds 1] [--baseline-src DIR]
+                                               [--profile DIR]
 
 Agent B has an `engine: python` echo tool that A has not; A bootstraps to B over
 libp2p (Noise + yamux on loopback). Measured the way a user calls it, with a
@@ -13,7 +14,9 @@ keep-alive client on A's HTTP API, interleaved in one run:
   socket: what is left when the client costs next to nothing);
 - `cpu_us_per_call`: CPU time (all threads) of agent A and agent B per serial call,
   remote and local (h11 client): a figure the machine's load moves much less;
-- throughput: `wrk` with `--inflight` connections on the same two URLs (remote, local);
+- throughput: `wrk` with `--inflight` connections on the same two URLs (remote, local),
+  with the CPU each agent spent per call meanwhile; `--rounds N` runs it N times per pair,
+  the pairs taking turns, and reports the median;
 - each figure with the `uptime` load averages at the time it was taken;
 - `--baseline-src DIR`: a second pair of agents runs the `praxis_sdk` in DIR (for
   example `git archive <rev> src | tar -x -C DIR`); every figure is then taken for
@@ -32,6 +35,7 @@ keep-alive client on A's HTTP API, interleaved in one run:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -165,26 +169,32 @@ def call_httpx(client: httpx.Client, path: str) -> None:
     assert reply.status_code == 200 and reply.json()["ok"], reply.text
 
 
-def serial(client: httpx.Client, bare: BareClient, calls: int) -> dict[str, dict[str, Any]]:
-    """Remote and local calls, by both clients, alternating: all see the same load."""
-    ways = {("remote", "httpx"): lambda: call_httpx(client, REMOTE),
-            ("local", "httpx"): lambda: call_httpx(client, LOCAL),
-            ("remote", "h11"): lambda: call_bare(bare, REMOTE),
-            ("local", "h11"): lambda: call_bare(bare, LOCAL)}
-    times: dict[tuple[str, str], list[float]] = {way: [] for way in ways}
-    bare.fresh()
+def serial(clients: dict[str, tuple[httpx.Client, BareClient]], calls: int
+           ) -> dict[str, dict[str, Any]]:
+    """Remote and local calls, by both clients, of every pair, alternating: all see the
+    same load (and the same CPU speed, which drifts on this machine)."""
+    ways = {}
+    for pair, (client, bare) in clients.items():
+        ways |= {(pair, "remote", "httpx"): functools.partial(call_httpx, client, REMOTE),
+                 (pair, "local", "httpx"): functools.partial(call_httpx, client, LOCAL),
+                 (pair, "remote", "h11"): functools.partial(call_bare, bare, REMOTE),
+                 (pair, "local", "h11"): functools.partial(call_bare, bare, LOCAL)}
+        bare.fresh()
+    times: dict[tuple[str, str, str], list[float]] = {way: [] for way in ways}
     before = load()
     for _ in range(calls):
         for way, call in ways.items():
             started = time.perf_counter()
             call()
             times[way].append((time.perf_counter() - started) * 1000)
-    out: dict[str, dict[str, Any]] = {"remote": {}, "local": {}}
-    for (kind, name), values in times.items():
+    out: dict[str, dict[str, Any]] = {
+        pair: {"remote": {}, "local": {}, "load": before} for pair in clients}
+    for (pair, kind, name), values in times.items():
         values.sort()
-        out[kind][name] = {"calls": len(values), "p50_ms": round(statistics.median(values), 3),
-                           "p99_ms": round(values[int(len(values) * 0.99) - 1], 3)}
-    return out | {"load": before}
+        out[pair][kind][name] = {"calls": len(values),
+                                 "p50_ms": round(statistics.median(values), 3),
+                                 "p99_ms": round(values[int(len(values) * 0.99) - 1], 3)}
+    return out
 
 
 def cpu_seconds(pid: int) -> float:
@@ -192,17 +202,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_per_call(a: AgentProcess, b: AgentProcess, bare: BareClient, calls: int
-                 ) -> dict[str, Any]:
-    """CPU microseconds of each agent (all threads) per serial call, remote and local."""
-    out: dict[str, Any] = {"load": load()}
-    bare.fresh()
-    for kind, path in (("remote", REMOTE), ("local", LOCAL)):
-        before = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
-        for _ in range(calls):
-            call_bare(bare, path)
-        out[kind] = {"agent_a": round((cpu_seconds(a.proc.pid) - before[0]) / calls * 1e6),
-                     "agent_b": round((cpu_seconds(b.proc.pid) - before[1]) / calls * 1e6)}
+def cpu_per_call(pairs: dict[str, tuple[AgentProcess, AgentProcess, BareClient]],
+                 calls: int, block: int = 10) -> dict[str, Any]:
+    """CPU microseconds of each agent (all threads) per serial call, remote and local;
+    the pairs and kinds take turns every `block` calls (the CPU speed drifts)."""
+    spent = {(pair, kind): [0.0, 0.0] for pair in pairs for kind in ("remote", "local")}
+    before_load = load()
+    for bare in (bare for _, _, bare in pairs.values()):
+        bare.fresh()
+    for _ in range(max(1, calls // block)):
+        for pair, (a, b, bare) in pairs.items():
+            for kind, path in (("remote", REMOTE), ("local", LOCAL)):
+                start = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
+                for _ in range(block):
+                    call_bare(bare, path)
+                spent[pair, kind][0] += cpu_seconds(a.proc.pid) - start[0]
+                spent[pair, kind][1] += cpu_seconds(b.proc.pid) - start[1]
+    done = max(1, calls // block) * block
+    out: dict[str, Any] = {pair: {"load": before_load} for pair in pairs}
+    for (pair, kind), (a_cpu, b_cpu) in spent.items():
+        out[pair][kind] = {"agent_a": round(a_cpu / done * 1e6),
+                           "agent_b": round(b_cpu / done * 1e6)}
     return out
 
 
@@ -262,18 +282,36 @@ def stage_medians(spans: list[tuple[int, int]], events: dict[str, list[tuple[int
 WRK_LUA = post_lua("""'{"arguments": {"text": "x"}}'""")
 
 
-def calls(url: str, connections: int, seconds: float, script: Path) -> dict[str, Any]:
-    """One wrk run with the load average before it."""
+def calls(url: str, connections: int, seconds: float, script: Path,
+          agents: tuple[AgentProcess, AgentProcess]) -> dict[str, Any]:
+    """One wrk run with the load average before it, and the CPU each agent spent per
+    call meanwhile (all threads; the calls are requests/s times the seconds)."""
     before = load()
-    return wrk(url, connections, seconds, script) | {"load": before}
+    a, b = agents
+    cpu = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
+    out = wrk(url, connections, seconds, script)
+    done = out["requests_per_s"] * max(1, round(seconds))
+    used = cpu_seconds(a.proc.pid) - cpu[0], cpu_seconds(b.proc.pid) - cpu[1]
+    return out | {"load": before, "cpu_us_per_call": {
+        "agent_a": round(used[0] / done * 1e6), "agent_b": round(used[1] / done * 1e6)}}
 
 
-def throughput(a: AgentProcess, connections: int, seconds: float) -> dict[str, Any]:
+def throughput(a: AgentProcess, b: AgentProcess, connections: int, seconds: float
+               ) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         return {"skipped": "wrk not installed (apt-get install -y wrk)"}
     with lua_file(WRK_LUA) as script:
-        return {"remote": calls(a.url + REMOTE, connections, seconds, script),
-                "local": calls(a.url + LOCAL, connections, seconds, script)}
+        return {"remote": calls(a.url + REMOTE, connections, seconds, script, (a, b)),
+                "local": calls(a.url + LOCAL, connections, seconds, script, (a, b))}
+
+
+def rounds_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several throughput runs of one pair: each run's figures, and the median calls/s."""
+    if len(runs) == 1 or "skipped" in runs[0]:
+        return runs[0]
+    return {kind: {"median_requests_per_s": statistics.median(
+                       run[kind]["requests_per_s"] for run in runs),
+                   "runs": [run[kind] for run in runs]} for kind in ("remote", "local")}
 
 
 def profiled(a: AgentProcess, b: AgentProcess, client: httpx.Client, calls: int,
@@ -329,6 +367,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--inflight", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="wrk runs per pair, the pairs taking turns (median reported)")
     parser.add_argument("--baseline-src", type=Path, default=None)
     parser.add_argument("--baseline-first", action="store_true",
                         help="measure the baseline pair before ours (order check)")
@@ -354,12 +394,15 @@ def main() -> None:
                     call_httpx(client, REMOTE)
                     call_httpx(client, LOCAL)
                     call_bare(bares[name], REMOTE)
-            for name in pairs:
-                report["serial"][name] = serial(clients[name], bares[name], args.calls)
-            for name, (a, b) in pairs.items():
-                report["cpu_us_per_call"][name] = cpu_per_call(a, b, bares[name], args.calls)
-            for name, (a, _) in pairs.items():
-                report["inflight"][name] = throughput(a, args.inflight, args.seconds)
+            report["serial"] = serial(
+                {name: (clients[name], bares[name]) for name in pairs}, args.calls)
+            report["cpu_us_per_call"] = cpu_per_call(
+                {name: (a, b, bares[name]) for name, (a, b) in pairs.items()}, args.calls)
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in pairs}
+            for _ in range(args.rounds):
+                for name, (a, b) in pairs.items():
+                    runs[name].append(throughput(a, b, args.inflight, args.seconds))
+            report["inflight"] = {name: rounds_of(found) for name, found in runs.items()}
             if args.syscalls and shutil.which("strace"):
                 report["syscalls_per_call"] = {
                     name: syscalls(*pair, clients[name], min(args.calls, 200))

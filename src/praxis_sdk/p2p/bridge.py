@@ -35,11 +35,17 @@ class Mailbox:
 
     `wake(drain)` must schedule `drain` on the loop from another thread
     (`loop.call_soon_threadsafe`, `TrioToken.run_sync_soon`); it is called only when
-    the mailbox was empty, so a burst of posts costs one wake-up.
+    the mailbox was empty, so a burst of posts costs one wake-up. `post_batched` (with
+    `defer`, the posting thread's own loop's `call_soon`) wakes the loop only once the
+    poster's loop has finished its turn, so every call started in that turn (requests read
+    from many sockets at once) rides on one wake-up, and the woken thread does not fight
+    the poster for the GIL meanwhile.
     """
 
-    def __init__(self, wake: Callable[[Callable[[], None]], Any]) -> None:
+    def __init__(self, wake: Callable[[Callable[[], None]], Any],
+                 defer: Callable[[Callable[[], None]], Any] | None = None) -> None:
         self._wake = wake
+        self._defer = defer
         self._items: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = \
             collections.deque()
         self._lock = threading.Lock()
@@ -48,6 +54,13 @@ class Mailbox:
 
     def post(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Queue `fn(*args)` for the loop; False when the loop is gone (nothing queued)."""
+        return self._queue(fn, args, deferred=False)
+
+    def post_batched(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """`post`, from the `defer` loop's thread: the wake-up waits for its turn's end."""
+        return self._queue(fn, args, deferred=True)
+
+    def _queue(self, fn: Callable[..., Any], args: tuple[Any, ...], deferred: bool) -> bool:
         with self._lock:
             if self.closed:
                 return False
@@ -55,12 +68,21 @@ class Mailbox:
             if self._armed:
                 return True
             self._armed = True
+        defer = self._defer
+        if not deferred or defer is None:
+            return self._kick()
+        try:
+            defer(self._kick)
+        except RuntimeError:  # the posting loop is closed
+            self.close()
+            return False
+        return True
+
+    def _kick(self) -> bool:
         try:
             self._wake(self._drain)
         except (RuntimeError, trio.RunFinishedError):  # loop closed or trio run over
-            with self._lock:
-                self.closed = True
-                self._items.clear()
+            self.close()
             return False
         return True
 
@@ -83,32 +105,52 @@ class Mailbox:
                     log.exception("bridge callback %r failed", fn)
 
 
-class _Job(Generic[T]):
-    """One `bridge.call`: runs in trio, settles an asyncio future through the mailbox."""
+class Handoff(Generic[T]):
+    """One asyncio caller's wait, as the trio side sees it: settle it once (`resolve` or
+    `fail`, from the trio thread); `on_cancel`, when set, runs in trio if the caller gave
+    up first."""
 
-    __slots__ = ("fn", "args", "future", "scope", "reply")
+    __slots__ = ("future", "reply", "on_cancel")
+
+    def __init__(self, future: asyncio.Future[T], reply: Mailbox) -> None:
+        self.future, self.reply = future, reply
+        self.on_cancel: Callable[[], Any] | None = None
+
+    def resolve(self, value: T) -> None:
+        self.reply.post(settle, self.future, value, None)
+
+    def fail(self, exc: BaseException) -> None:
+        self.reply.post(settle, self.future, None, exc)
+
+    def cancel(self) -> None:  # trio
+        if self.on_cancel is not None:
+            self.on_cancel()
+
+
+class _Job(Generic[T]):
+    """`await fn(*args)` as a trio task of its own, settling `handoff`; cancellable."""
+
+    __slots__ = ("fn", "args", "handoff", "scope")
 
     def __init__(self, fn: Callable[..., Awaitable[T]], args: tuple[Any, ...],
-                 future: asyncio.Future[T], reply: Mailbox) -> None:
-        self.fn, self.args, self.future, self.reply = fn, args, future, reply
+                 handoff: Handoff[T]) -> None:
+        self.fn, self.args, self.handoff = fn, args, handoff
         self.scope = trio.CancelScope()
+        handoff.on_cancel = self.scope.cancel
 
     async def run(self) -> None:
         with self.scope:
             try:
                 value = await self.fn(*self.args)
             except trio.Cancelled:
-                self.fail(Unavailable("P2P call cancelled"))
+                self.handoff.fail(Unavailable("P2P call cancelled"))
                 raise
             except BaseException as exc:  # handed to the awaiting asyncio task
-                self.fail(exc)
+                self.handoff.fail(exc)
                 return
-            self.reply.post(settle, self.future, value, None)
+            self.handoff.resolve(value)
         if self.scope.cancelled_caught:
-            self.fail(Unavailable("P2P call cancelled"))
-
-    def fail(self, exc: BaseException) -> None:
-        self.reply.post(settle, self.future, None, exc)
+            self.handoff.fail(Unavailable("P2P call cancelled"))
 
 
 class DeadlinePassed(Exception):
@@ -187,18 +229,26 @@ class TrioBridge:
 
     async def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run `await fn(*args)` in the trio loop; cancellation here cancels it there."""
+        return await self.hand(self.run_in_task, fn, *args)  # type: ignore[no-any-return]
+
+    async def hand(self, start: Callable[..., None], *args: Any) -> Any:
+        """Run the plain function `start(handoff, *args)` in the trio loop, not as a task:
+        it settles `handoff` (`Handoff.resolve`/`fail`) at once or later from trio code,
+        for work that needs no trio task per call (a line handed to a stream's writer,
+        answered by the stream's reader). Cancellation here runs `handoff.on_cancel` there."""
         loop, reply = self._loop, self._to_asyncio
         if loop is None or reply is None:
             raise Unavailable("P2P node is not running")
-        future: asyncio.Future[T] = loop.create_future()
-        job = _Job(fn, args, future, reply)
-        if not self._post_trio(self._start_job, job):
+        handoff: Handoff[Any] = Handoff(loop.create_future(), reply)
+        mailbox = self._to_trio  # read once: the trio thread clears it when it ends
+        if mailbox is None or not mailbox.post_batched(_start, start, handoff, args):
             raise Unavailable("P2P node is not running")
+        future = handoff.future
         self._pending.add(future)
         try:
             return await future
         except asyncio.CancelledError:
-            self._post_trio(job.scope.cancel)
+            self._post_trio(handoff.cancel)
             raise
         finally:
             self._pending.discard(future)
@@ -274,9 +324,12 @@ class TrioBridge:
 
     # ---- callbacks run by the mailboxes ----------------------------------------------
 
-    def _start_job(self, job: _Job[Any]) -> None:  # trio
+    def run_in_task(self, handoff: Handoff[T], fn: Callable[..., Awaitable[T]],
+                    *args: Any) -> None:
+        """Trio: settle `handoff` with `await fn(*args)`, run as a task of its own."""
+        job = _Job(fn, args, handoff)
         if not self._spawn(job.run, ()):
-            job.fail(Unavailable("P2P node is stopping"))
+            handoff.fail(Unavailable("P2P node is stopping"))
 
     def _spawn(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> bool:  # trio
         nursery = self._nursery
@@ -365,7 +418,9 @@ class TrioBridge:
         self._stop = trio.Event()
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            self._to_trio = Mailbox(trio.lowlevel.current_trio_token().run_sync_soon)
+            assert self._loop is not None
+            self._to_trio = Mailbox(trio.lowlevel.current_trio_token().run_sync_soon,
+                                    defer=self._loop.call_soon)
             await main(self)
             nursery.cancel_scope.cancel()
 
@@ -376,6 +431,14 @@ def _finish_all(settled: list[tuple[Reply, Any, BaseException | None]]) -> None:
             reply.finish(value, error)
         except Exception:  # one bad callback must not keep the others from running
             log.exception("bridge callback %r failed", reply.on_done)
+
+
+def _start(start: Callable[..., None], handoff: Handoff[Any], args: tuple[Any, ...]) -> None:
+    """Trio: `start(handoff, *args)`; if it raises, the caller hears it (never left waiting)."""
+    try:
+        start(handoff, *args)
+    except BaseException as exc:
+        handoff.fail(exc)
 
 
 def _cancel_task(reply: Reply) -> None:  # asyncio

@@ -123,10 +123,16 @@ class Supervisor:
                 if scope.cancelled_caught:
                     raise Timeout(f"no answer within {timeout:.1f}s")
         except PraxisError as error:
-            self.record(what, peer, error)
-            if protocol is not None:
-                self.metrics.error(protocol, error.code)
-            raise peer_failure(what, error) from error
+            raise self.failed(what, peer, error, protocol) from error
+
+    def failed(self, what: str, peer: str, error: PraxisError,
+               protocol: str | None = None) -> PraxisError:
+        """Record our failed request to `peer` (counted for `protocol`); returns what its
+        caller sees (`peer_failure`). `bounded` does this; so does a call without a task."""
+        self.record(what, peer, error)
+        if protocol is not None:
+            self.metrics.error(protocol, error.code)
+        return peer_failure(what, error)
 
     def record(self, what: str, peer: str | None, exc: BaseException) -> PraxisError:
         """Log and count one contained failure; returns it as a `PraxisError`."""

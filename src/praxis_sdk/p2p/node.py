@@ -20,7 +20,7 @@ from libp2p.peer.id import ID
 
 from praxis_sdk.errors import Unavailable
 from praxis_sdk.p2p import pipeline, protocols, wire
-from praxis_sdk.p2p.bridge import Reply, TrioBridge
+from praxis_sdk.p2p.bridge import Handoff, Reply, TrioBridge
 from praxis_sdk.p2p.calls import Calls
 from praxis_sdk.p2p.cards import CardExchange
 from praxis_sdk.p2p.connections import Connections, Notifee, parse_id
@@ -150,6 +150,14 @@ class P2PNode:
     async def call_tool(self, peer_id: str, request: wire.ToolRequest,
                         timeout: float) -> wire.ToolResponse:
         return await self.calls.call_tool(peer_id, request, timeout)
+
+    def start_tool_call(self, handoff: Handoff[wire.ToolResponse], peer_id: str,
+                        request: wire.ToolRequest, data: bytes, timeout: float) -> None:
+        """`bridge.hand`'s start for a tool call: on the peer's open pipelined stream with
+        no task of its own, else `Calls.call_tool` in a task (the stream opens, 1.0.0)."""
+        if not self.calls.hand_tool(handoff, peer_id, request, data, timeout):
+            self.bridge.run_in_task(handoff, self.calls.call_tool, peer_id, request, timeout,
+                                    data)
 
     async def send_a2a(self, peer_id: str, message: dict[str, Any],
                        timeout: float) -> dict[str, Any]:

@@ -16,11 +16,13 @@ late answer is discarded). The reader runs in the node's `Supervisor`. Trio thre
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import trio
 
@@ -37,13 +39,37 @@ log = logging.getLogger(__name__)
 DEPTH = 64  # requests in flight per peer, each way
 
 
+class Handed(Protocol):
+    """A call started with `Pipe.hand`: no task waits for it on this side; the stream's
+    reader (or its timer) calls `answer` or `fail` once, in the trio thread."""
+
+    handed: bool
+
+    def answer(self, response: wire.ToolResponse) -> None: ...
+
+    def fail(self, error: PraxisError, record: bool = True) -> None:
+        """`record`: a failure to log and count (not when the node stops)."""
+
+
 class _Call:
+    """A call whose task waits in `Pipe.call`."""
+
     __slots__ = ("done", "response", "error")
+    handed = False
 
     def __init__(self) -> None:
         self.done = trio.Event()
         self.response: wire.ToolResponse | None = None
         self.error: PraxisError | None = None
+
+    def answer(self, response: wire.ToolResponse) -> None:
+        self.response = response
+        self.done.set()
+
+    def fail(self, error: PraxisError, record: bool = True) -> None:
+        if not self.done.is_set():
+            self.error = error
+            self.done.set()
 
 
 class _Lines:
@@ -58,11 +84,11 @@ class _Lines:
 
 
 class Outbox:
-    """Lines sent on one stream by many tasks, written together.
+    """Requests sent on one stream by many callers, written together.
 
     Senders take turns on a fair lock. The first sender of a batch to get the lock writes
     every line queued in that batch with one `write(b"".join(lines))` (one yamux frame,
-    one Noise message, one socket send for up to `DEPTH` requests or answers); lines
+    one Noise message, one socket send for up to `DEPTH` requests); lines
     sent while that write runs form the next batch. So a lone sender writes at once, no
     sender writes more than its own batch (none is kept writing for others), and lines
     never interleave. `send` returns once its line was written and raises the error of
@@ -74,16 +100,26 @@ class Outbox:
         self._lock = trio.Lock()
 
     async def send(self, data: bytes) -> None:
+        lines = self.queue(data)
+        await self.flush(lines)
+        if lines.error is not None:
+            raise lines.error
+
+    def queue(self, data: bytes) -> _Lines:
+        """Add a line to the next batch (no waiting); `flush` that batch to write it."""
         lines = self._lines
         lines.data.append(data)
+        return lines
+
+    async def flush(self, lines: _Lines) -> None:
+        """Return once `lines` were written (by this task or another); `lines.error`
+        tells how the write went."""
         await take(self._lock)
         try:
             if not lines.written:
                 await self._write_batch(lines)
         finally:
             self._lock.release()
-        if lines.error is not None:
-            raise lines.error
 
     async def _write_batch(self, lines: _Lines) -> None:
         lines.written = True
@@ -99,15 +135,27 @@ class Outbox:
 
 
 class Pipe:
-    """The caller's end of one pipelined stream: sends requests, routes answers by id."""
+    """The caller's end of one pipelined stream: sends requests, routes answers by id.
 
-    def __init__(self, lines: protocols.LineStream, io_timeout: float) -> None:
+    A call either waits in a task of its own (`call`) or is handed over (`hand`): its line
+    goes to a writer task shared by the batch and the reader settles it, so a handed call
+    costs no trio task, lock or cancel scope; one timer task times handed calls out."""
+
+    def __init__(self, lines: protocols.LineStream, io_timeout: float,
+                 spawn: Callable[..., None] | None = None) -> None:
         self.lines = lines
         self.io_timeout = io_timeout
         self.open = True
-        self._calls: dict[str, _Call] = {}
+        self._calls: dict[str, _Call | Handed] = {}
         self._slots = trio.Semaphore(DEPTH)
         self._outbox = Outbox(self._write)
+        self._spawn = spawn
+        self._deadlines: list[tuple[float, int, str, Handed, float]] = []  # a heap
+        self._order = itertools.count()
+        self._timer = trio.CancelScope()  # wakes the timer task at the first deadline
+        self._timers = trio.CancelScope()  # ends the timer task with the stream
+        self._batch: _Lines | None = None  # the batch a writer task is started for
+        self._batch_sizes: list[int] = []
 
     async def call(self, request: wire.ToolRequest, data: bytes) -> wire.ToolResponse:
         """Send `data` (the encoded request) and wait for the answer with its id."""
@@ -125,6 +173,64 @@ class Pipe:
             raise call.error
         assert call.response is not None
         return call.response
+
+    def hand(self, call_id: str, data: bytes, call: Handed, timeout: float) -> bool:
+        """Start a call with no task of its own (plain trio code): False, with nothing
+        done, when the stream cannot take it at once (closed, full, id in flight)."""
+        if not self.open or call_id in self._calls or self._spawn is None:
+            return False
+        try:
+            self._slots.acquire_nowait()
+        except trio.WouldBlock:
+            return False
+        self._calls[call_id] = call
+        deadline = trio.current_time() + timeout
+        heapq.heappush(self._deadlines, (deadline, next(self._order), call_id, call, timeout))
+        if deadline < self._timer.deadline:
+            self._timer.deadline = deadline
+        lines = self._outbox.queue(data)
+        if lines is not self._batch:
+            self._batch, self._batch_sizes = lines, []
+            self._spawn(self._flush, lines, self._batch_sizes)
+        self._batch_sizes.append(len(data))
+        return True
+
+    def drop(self, call_id: str, call: Handed) -> None:
+        """A handed call's caller gave up: its answer, if it comes, is dropped."""
+        if self._calls.get(call_id) is call:
+            self._settled(call_id)
+
+    def _settled(self, call_id: str) -> None:
+        """A handed call leaves the table (answered, failed, timed out or dropped)."""
+        del self._calls[call_id]
+        self._slots.release()
+        heap = self._deadlines
+        while heap and self._calls.get(heap[0][2]) is not heap[0][3]:
+            heapq.heappop(heap)
+
+    async def _flush(self, lines: _Lines, sizes: list[int]) -> None:
+        """The writer task of one batch of handed lines (a failed write fails the stream,
+        and with it every call on it)."""
+        with trio.CancelScope(shield=True):  # never half a line on the shared stream
+            await self._outbox.flush(lines)
+        if lines.error is None:
+            for size in sizes:
+                self.lines.metrics.message(TOOL_PIPELINED, "out", size)
+
+    async def time_out_handed(self) -> None:
+        """Fail each handed call still open at its deadline (the stream stays open)."""
+        with self._timers:
+            while True:
+                heap = self._deadlines
+                with trio.CancelScope(deadline=heap[0][0] if heap else math.inf) as timer:
+                    self._timer = timer
+                    await trio.sleep_forever()
+                now = trio.current_time()
+                while heap and heap[0][0] <= now:
+                    _, _, call_id, call, timeout = heapq.heappop(heap)
+                    if self._calls.get(call_id) is call:
+                        self._settled(call_id)
+                        call.fail(Timeout(f"no answer within {timeout:.1f}s"))
 
     async def _send(self, data: bytes) -> None:
         # shielded: a caller's timeout must not leave half a line on the shared stream
@@ -160,21 +266,26 @@ class Pipe:
                 if call is None:  # its caller gave up (timeout, cancel)
                     log.debug("late tool response %s dropped", response.id)
                     continue
-                call.response = response
-                call.done.set()
+                if call.handed:
+                    self._settled(response.id)
+                call.answer(response)
         except PraxisError as exc:
             error = exc
+            raise
+        except trio.Cancelled:  # the node stops: as for a caller whose task is cancelled
+            self.fail(Unavailable("P2P call cancelled"), record=False)
             raise
         finally:
             self.fail(error)
 
-    def fail(self, error: PraxisError) -> None:
+    def fail(self, error: PraxisError, record: bool = True) -> None:
         """No more calls on this stream; every waiting caller gets `error`."""
         self.open = False
-        for call in self._calls.values():
-            if not call.done.is_set():
-                call.error = error
-                call.done.set()
+        self._timers.cancel()
+        for call_id, call in list(self._calls.items()):
+            if call.handed:
+                self._settled(call_id)
+            call.fail(error, record)
 
 
 class Pipelines:
@@ -208,6 +319,11 @@ class Pipelines:
             return None
         return await pipe.call(request, data)
 
+    def open_pipe(self, peer_id: str) -> Pipe | None:
+        """The peer's pipelined stream when it is open now (no waiting), else None."""
+        pipe = self._pipes.get(peer_id)
+        return pipe if pipe is not None and pipe.open and self.speaks(peer_id) else None
+
     async def _pipe(self, peer_id: str, timeout: float) -> Pipe | None:
         pipe = self._pipes.get(peer_id)
         if pipe is not None and pipe.open:
@@ -228,10 +344,14 @@ class Pipelines:
                 return None
             lines = protocols.LineStream(stream, TOOL_PIPELINED, self.max_bytes, self.metrics)
             lines.prefill(rest)
-            pipe = self._pipes[peer_id] = Pipe(lines, self.io_timeout)
+            def spawn(fn: Callable[..., Awaitable[None]], *args: object) -> None:
+                self.supervisor.spawn(f"writing {TOOL_PIPELINED}", peer_id, fn, *args)
+
+            pipe = self._pipes[peer_id] = Pipe(lines, self.io_timeout, spawn)
             self.metrics.streams.labels(TOOL_PIPELINED).inc()
             self.supervisor.spawn(f"reading {TOOL_PIPELINED}", peer_id, self._read, peer_id,
                                   pipe)
+            self.supervisor.spawn(f"timing {TOOL_PIPELINED}", peer_id, pipe.time_out_handed)
             return pipe
 
     def _refuse(self, peer_id: str) -> None:

@@ -200,9 +200,11 @@ class P2PService:
         pid = self._resolve_peer(peer_id)
         deadline = float(timeout or self.config.request_timeout)
         request = wire.new_request(wire.new_request_id(), tool_name, dict(arguments))
+        data = wire.encode_line(request, node.max_bytes)  # here: the trio side moves bytes
         started = time.perf_counter()
-        response = await self._bounded(bridge.call(node.call_tool, pid, request, deadline),
-                                       deadline, f"tool {tool_name} on {peer_id}")
+        response = await self._bounded(
+            bridge.hand(node.start_tool_call, pid, request, data, deadline),
+            deadline, f"tool {tool_name} on {peer_id}")
         record = self.peer_table.get(pid)
         return wire.result_from_response(
             response, tool=tool_name, provider=record.name if record and record.name else pid,

@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from praxis_sdk.errors import InvalidInput, Unavailable
-from praxis_sdk.p2p.bridge import TrioBridge
+from praxis_sdk.p2p.bridge import Handoff, TrioBridge
 
 
 async def serve_until_stopped(bridge: TrioBridge) -> None:
@@ -168,4 +168,41 @@ async def test_start_asyncio_settles_by_callback_expires_and_cancels() -> None:
 
     assert await bridge.call(in_trio) == [(42, "NoneType"), (None, "DeadlinePassed")]
     assert sorted(cancelled) == ["abandoned", "expired"]
+    await bridge.stop(timeout=5)
+
+
+async def test_a_handed_call_is_settled_later_by_trio_code_or_dropped_when_cancelled() -> None:
+    bridge = TrioBridge("test-bridge")
+    await bridge.start(serve_until_stopped, timeout=5)
+    main_thread = threading.get_ident()
+    handed: list[Handoff[str]] = []
+    dropped = threading.Event()
+
+    def start(handoff: Handoff[str], text: str) -> None:  # plain trio code, no task
+        assert threading.get_ident() != main_thread
+        handoff.on_cancel = dropped.set
+        handed.append(handoff)
+        if text == "now":
+            handoff.resolve("at once")
+
+    assert await bridge.hand(start, "now") == "at once"
+
+    async def answer_later() -> None:
+        handed[-1].resolve("later")
+
+    waiting = asyncio.ensure_future(bridge.hand(start, "later"))
+    while len(handed) < 2:
+        await asyncio.sleep(0.01)
+    await bridge.call(answer_later)
+    assert await waiting == "later"
+
+    def broken(handoff: Handoff[str]) -> None:
+        raise InvalidInput("start failed")
+
+    with pytest.raises(InvalidInput, match="start failed"):  # never left waiting
+        await bridge.hand(broken)
+
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(bridge.hand(start, "never"), 0.2)
+    await asyncio.wait_for(asyncio.to_thread(dropped.wait, 5), 6)
     await bridge.stop(timeout=5)
