@@ -139,6 +139,18 @@ def _error(module: str, name: str) -> type:
     return type(name, (Exception,), {"__module__": module})
 
 
+def _instance(module: str, name: str) -> _MadeOnUse:
+    """A module-level object (noiseprotocol's default backend): the real one, taken from its
+    module at the first read of one of its attributes."""
+    return _MadeOnUse(lambda: _real(module, name))
+
+
+def _ours(module: str, name: str) -> Any:
+    """Ours, not a deferral: the same name from `praxis_sdk.p2p.x25519` (libp2p's X25519 key
+    type on libsodium, which the node's Noise uses: `noise_nacl.py`)."""
+    return getattr(importlib.import_module("praxis_sdk.p2p.x25519"), name)
+
+
 def _text(value: str) -> Maker:
     return lambda module, name: value
 
@@ -202,6 +214,31 @@ STAND_INS: dict[str, dict[str, Maker]] = {
     "libp2p.crypto.rsa": {"RSAPrivateKey": _key, "RSAPublicKey": _key,
                           "create_new_key_pair": _function},
     "libp2p.crypto.secp256k1": {"Secp256k1PrivateKey": _key, "Secp256k1PublicKey": _key},
+    # cryptography (its Rust and OpenSSL extension, with noiseprotocol's default backend:
+    # about 8.6 MiB): the node's Noise runs on PyNaCl and hashlib (noise_nacl.py). libp2p's
+    # __init__ converts Ed25519 key files with these (`ed25519`, `serialization`); the Noise
+    # pattern imports `serialization` and noiseprotocol's default `KeyPair`; basic_host reads
+    # AutoTLS certificates (`x509`); noise.connection catches `InvalidTag` on decrypt (our
+    # cipher raises the class it caught: noise_nacl.py), and takes the default backend as
+    # the default of `from_name(backend=)` (we pass ours)
+    "cryptography": _package(),
+    "cryptography.exceptions": {"InvalidTag": _error},
+    "cryptography.hazmat": _package(),
+    "cryptography.hazmat.primitives": _package(),
+    "cryptography.hazmat.primitives.asymmetric": _package(),
+    "cryptography.hazmat.primitives.asymmetric.ed25519": {"Ed25519PrivateKey": _class},
+    "cryptography.hazmat.primitives.serialization": {
+        "Encoding": _class, "NoEncryption": _class, "PrivateFormat": _class,
+        "PublicFormat": _class, "load_pem_private_key": _function},
+    "cryptography.x509": {"DNSName": _class, "load_pem_x509_certificates": _function},
+    "cryptography.x509.oid": {"ExtensionOID": _class},
+    "noise.backends.default": {"noise_backend": _instance},
+    "noise.backends.default.keypairs": {"KeyPair": _class},
+    # libp2p's X25519 key type, ours (on libsodium: x25519.py), not a deferral: new_host makes
+    # a Noise key pair each time, even when given its transports, and the Noise pattern
+    # checks `isinstance` against `X25519PublicKey`
+    "libp2p.crypto.x25519": {"X25519PrivateKey": _ours, "X25519PublicKey": _ours,
+                             "create_new_key_pair": _ours},
     # multiaddr's DNS resolver (dnspython, about 2.6 MiB): the swarm makes one at start and
     # the TCP transport one per `/dns*` address it dials; dnspython loads at the first
     # such dial, which resolves as before
@@ -213,6 +250,18 @@ STAND_INS: dict[str, dict[str, Maker]] = {
 RUNTIME = ("libp2p.network.connection.swarm_connection", "libp2p.network.stream.net_stream")
 
 
+def _under_a_real_package(fullname: str) -> bool:
+    """Whether the nearest package above `fullname` that has a stand-in is loaded for real
+    (cryptography imported before libp2p): its modules then import for real too."""
+    parent = fullname.rpartition(".")[0]
+    while parent:
+        if parent in STAND_INS:
+            module = sys.modules.get(parent)
+            return module is not None and not _is_stand_in(module)
+        parent = parent.rpartition(".")[0]
+    return False
+
+
 class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves the modules named in `STAND_INS`; any other module of theirs is not found."""
 
@@ -220,7 +269,7 @@ class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None
                   ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in STAND_INS:
+        if fullname not in STAND_INS or _under_a_real_package(fullname):
             return None
         return importlib.util.spec_from_loader(fullname, self, is_package=True)
 
