@@ -145,10 +145,18 @@ def _instance(module: str, name: str) -> _MadeOnUse:
     return _MadeOnUse(lambda: _real(module, name))
 
 
-def _ours(module: str, name: str) -> Any:
-    """Ours, not a deferral: the same name from `praxis_sdk.p2p.x25519` (libp2p's X25519 key
-    type on libsodium, which the node's Noise uses: `noise_nacl.py`)."""
-    return getattr(importlib.import_module("praxis_sdk.p2p.x25519"), name)
+OURS = "praxis_sdk.p2p.x25519"  # libp2p's X25519 key type on libsodium (noise_nacl.py)
+
+
+def _ours(make: Maker) -> Maker:
+    """Ours in place of the real one: `make`'s stand-in for the same name in `OURS`, which
+    defers to our object (`OURS` imports libp2p, so it cannot load while libp2p does)."""
+
+    def maker(module: str, name: str) -> Any:
+        return make(OURS, name)
+
+    maker.ours = make  # type: ignore[attr-defined]  # for tests/unit/p2p/test_slim.py
+    return maker
 
 
 def _text(value: str) -> Maker:
@@ -234,11 +242,11 @@ STAND_INS: dict[str, dict[str, Maker]] = {
     "cryptography.x509.oid": {"ExtensionOID": _class},
     "noise.backends.default": {"noise_backend": _instance},
     "noise.backends.default.keypairs": {"KeyPair": _class},
-    # libp2p's X25519 key type, ours (on libsodium: x25519.py), not a deferral: new_host makes
+    # libp2p's X25519 key type: ours (on libsodium: x25519.py), not the real one: new_host makes
     # a Noise key pair each time, even when given its transports, and the Noise pattern
     # checks `isinstance` against `X25519PublicKey`
-    "libp2p.crypto.x25519": {"X25519PrivateKey": _ours, "X25519PublicKey": _ours,
-                             "create_new_key_pair": _ours},
+    "libp2p.crypto.x25519": {"X25519PrivateKey": _ours(_key), "X25519PublicKey": _ours(_key),
+                             "create_new_key_pair": _ours(_function)},
     # multiaddr's DNS resolver (dnspython, about 2.6 MiB): the swarm makes one at start and
     # the TCP transport one per `/dns*` address it dials; dnspython loads at the first
     # such dial, which resolves as before
