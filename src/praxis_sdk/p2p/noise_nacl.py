@@ -15,9 +15,9 @@ Same bytes on the wire. What plugs in where:
   `NoiseConnection.from_name(..., backend=...)` by `PatternXX.create_noise_state` below.
 - libp2p's X25519 key type on libsodium: `x25519.py` (slim.py serves it for
   `libp2p.crypto.x25519` while libp2p imports).
-- `PatternXX` / `Transport`: libp2p's XX pattern and Noise transport with two overrides
-  (the backend, and reading the peer's static key as bytes, not through `cryptography`'s
-  serialization enums).
+- `PatternXX` / `Transport`: libp2p's XX pattern and Noise transport with three overrides
+  (the backend; our X25519 key type; the peer's static key read as bytes, not through
+  `cryptography`'s serialization enums).
 
 Written against libp2p==0.8.1, noiseprotocol==0.3.1, PyNaCl==1.6.2 (pinned in
 pyproject.toml); tests/unit/p2p/test_noise_nacl.py checks the primitives against
@@ -44,7 +44,13 @@ from noise.functions.dh import DH
 from noise.functions.hash import Hash
 from noise.functions.keypair import KeyPair as NoiseKeyPair
 
-from praxis_sdk.p2p.x25519 import KEY_LEN, X25519PublicKey, x25519, x25519_public
+from praxis_sdk.p2p.x25519 import (
+    KEY_LEN,
+    X25519PrivateKey,
+    X25519PublicKey,
+    x25519,
+    x25519_public,
+)
 
 # --- noiseprotocol's backend (noise.backends.default in noiseprotocol 0.3.1) ---
 
@@ -155,6 +161,14 @@ class PatternXX(patterns.PatternXX):
         if prologue is not None:
             noise_state.noise_protocol.prologue = prologue
         return noise_state
+
+    def _validate_noise_static_key(self) -> X25519PublicKey:
+        # override: libp2p 0.8.1 checks for its own X25519 key type (slim.py makes that ours
+        # when libp2p is imported after praxis_sdk.p2p, as in the node; this holds either way)
+        if not isinstance(self.noise_static_key, X25519PrivateKey):
+            raise NoiseStateError("noise_static_key must be X25519 for Noise DH; "
+                                  f"got {self.noise_static_key.get_type()}")
+        return self.noise_static_key.get_public_key()
 
     @staticmethod
     def _get_pubkey_from_noise_keypair(key_pair: Any) -> PublicKey:

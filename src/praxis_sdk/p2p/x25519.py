@@ -77,7 +77,7 @@ class X25519PrivateKey(PrivateKey):
     def sign(self, data: bytes) -> bytes:
         raise TypeError("X25519 does not support signatures.")
 
-    def get_public_key(self) -> PublicKey:
+    def get_public_key(self) -> X25519PublicKey:
         return X25519PublicKey(x25519_public(self.raw))
 
 
