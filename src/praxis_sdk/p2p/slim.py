@@ -20,6 +20,16 @@ a stand-in class answers for the real one once it is loaded; exceptions are clas
 nothing raises, constants their real value. The stand-ins leave `sys.modules` once
 libp2p is imported, so `import libp2p.transport.quic` loads the real module too.
 
+The node's Noise runs on PyNaCl and hashlib (`noise_nacl.py`), so `cryptography` and
+noiseprotocol's default backend (about 8.6 MiB) are stood in too, with two differences:
+libp2p's X25519 key type (`libp2p.crypto.x25519`) defers to ours (`x25519.py`), not to the
+real one, since `new_host` makes such a key each time; and our cipher raises the stand-in
+`InvalidTag` that noiseprotocol's `NoiseConnection.decrypt` catches. (Stock py-libp2p Noise
+used in a process that imported `praxis_sdk.p2p` first would raise `cryptography`'s own
+`InvalidTag` for a tampered message where it raised noise's `NoiseInvalidMessage`; the node
+does not use it.) A stand-in is not served under a package that is already loaded for real
+(`cryptography` imported before libp2p).
+
 Written against libp2p==0.8.1 (pyproject.toml pins it): `LIBP2P_VERSION`. The list names
 each module libp2p 0.8.1 imports at `import libp2p` from the parts above, with the names
 it takes; tests/unit/p2p/test_slim.py fails if the version, a module or a name moved.
