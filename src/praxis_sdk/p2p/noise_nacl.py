@@ -20,8 +20,9 @@ Same bytes on the wire. What plugs in where:
   `cryptography`'s serialization enums).
 
 Written against libp2p==0.8.1, noiseprotocol==0.3.1, PyNaCl==1.6.2 (pinned in
-pyproject.toml); tests/unit/p2p/test_noise_nacl.py checks the primitives against
-`cryptography` and a handshake against stock py-libp2p, both ways.
+pyproject.toml). tests/unit/p2p/test_noise_nacl.py checks the primitives against
+`cryptography` and noiseprotocol's default backend; tests/integration/p2p/
+test_noise_interop.py runs sessions with stock py-libp2p Noise, both ways.
 """
 
 from __future__ import annotations
