@@ -31,6 +31,7 @@ def x25519_public(private: bytes) -> bytes:
     return bindings.crypto_scalarmult_base(private)
 
 
+# libp2p's key type (libp2p.crypto.x25519 in libp2p 0.8.1): the same methods, raw 32 bytes
 
 def _raw(data: bytes) -> bytes:
     if len(data) != KEY_LEN:
