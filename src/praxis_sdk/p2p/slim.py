@@ -23,7 +23,8 @@ libp2p is imported, so `import libp2p.transport.quic` loads the real module too.
 The node's Noise runs on PyNaCl and hashlib (`noise_nacl.py`), so `cryptography` and
 noiseprotocol's default backend (about 8.6 MiB) are stood in too, with two differences:
 libp2p's X25519 key type (`libp2p.crypto.x25519`) defers to ours (`x25519.py`), not to the
-real one, since `new_host` makes such a key each time; and our cipher raises the stand-in
+real one, since `new_host` makes such a key each time (`isinstance` answers for the real
+class too, once it is loaded); and our cipher raises the stand-in
 `InvalidTag` that noiseprotocol's `NoiseConnection.decrypt` catches. (Stock py-libp2p Noise
 used in a process that imported `praxis_sdk.p2p` first would raise `cryptography`'s own
 `InvalidTag` for a tampered message where it raised noise's `NoiseInvalidMessage`; the node
@@ -77,17 +78,21 @@ class _Deferred(type):
         return getattr(_real(cls.__module__, cls.__name__), attr)
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        real = _loaded(cls)
-        return real is not None and isinstance(obj, real)
+        return any(isinstance(obj, real) for real in _loaded(cls))
 
     def __subclasscheck__(cls, sub: type) -> bool:
-        real = _loaded(cls)
-        return real is not None and issubclass(sub, real)
+        return any(issubclass(sub, real) for real in _loaded(cls))
 
 
-def _loaded(cls: type) -> type | None:
-    module = sys.modules.get(cls.__module__)
-    return None if module is None or _is_stand_in(module) else getattr(module, cls.__name__)
+def _loaded(cls: type) -> list[type]:
+    """The real classes a stand-in class answers for, of those whose module is loaded: its
+    own, and libp2p's too where the stand-in defers to ours (`_ours`: `real_module`)."""
+    found = []
+    for name in (cls.__module__, cls.__dict__.get("real_module")):
+        module = sys.modules.get(name) if name else None
+        if module is not None and not _is_stand_in(module):
+            found.append(getattr(module, cls.__name__))
+    return found
 
 
 def _class(module: str, name: str) -> type:
@@ -160,10 +165,15 @@ OURS = "praxis_sdk.p2p.x25519"  # libp2p's X25519 key type on libsodium (noise_n
 
 def _ours(make: Maker) -> Maker:
     """Ours in place of the real one: `make`'s stand-in for the same name in `OURS`, which
-    defers to our object (`OURS` imports libp2p, so it cannot load while libp2p does)."""
+    defers to our object (`OURS` imports libp2p, so it cannot load while libp2p does). A
+    stand-in class answers `isinstance` for libp2p's real class as well, once that is
+    loaded: stock code given a real key (a stock Noise transport) works as before."""
 
     def maker(module: str, name: str) -> Any:
-        return make(OURS, name)
+        made = make(OURS, name)
+        if isinstance(made, _Deferred):
+            made.real_module = module  # type: ignore[attr-defined]
+        return made
 
     maker.ours = make  # type: ignore[attr-defined]  # for tests/unit/p2p/test_slim.py
     return maker
