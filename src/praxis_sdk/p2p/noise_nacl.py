@@ -88,6 +88,9 @@ class DH25519(DH):
         return x25519(private_key, public_key)
 
 
+TAG_LEN = 16  # Poly1305
+
+
 def nonce(n: int) -> bytes:
     """ChaChaPoly's nonce in Noise: 32 zero bits, then the counter, little-endian."""
     return b"\x00\x00\x00\x00" + n.to_bytes(8, "little")
@@ -105,6 +108,8 @@ class ChaChaPoly(Cipher):
             bytes(plaintext), ad, nonce(n), self.cipher)
 
     def decrypt(self, k: bytes, n: int, ad: bytes | None, ciphertext: bytes) -> bytes:
+        if len(ciphertext) < TAG_LEN:  # nacl.bindings would raise ValueError
+            raise InvalidTag
         try:
             return bindings.crypto_aead_chacha20poly1305_ietf_decrypt(
                 bytes(ciphertext), ad, nonce(n), self.cipher)

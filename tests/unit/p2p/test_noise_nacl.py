@@ -76,6 +76,9 @@ def test_chachapoly_with_noise_nonces_matches_cryptography(n: int, ad: bytes | N
         ours.decrypt(key, n, ad, bytes(tampered))
     with pytest.raises(InvalidTag):
         ours.decrypt(key, n + 1 if n < MAX_NONCE else 0, ad, sealed)
+    for short in (b"", sealed[:1], sealed[:15]):  # shorter than the tag: as cryptography
+        with pytest.raises(InvalidTag):
+            ours.decrypt(key, n, ad, short)
 
 
 def test_sha256_hmac_and_noise_hkdf_match_cryptography() -> None:
@@ -121,8 +124,9 @@ def test_a_noise_xx_session_between_the_backends(ours_initiates: bool) -> None:
         assert ours.decrypt(stock.encrypt(b"to ours")) == b"to ours"
     tampered = bytearray(stock.encrypt(b"to ours"))
     tampered[-1] ^= 1
-    with pytest.raises(NoiseInvalidMessage):
-        ours.decrypt(bytes(tampered))
+    for bad in (bytes(tampered), b"", b"short"):
+        with pytest.raises(NoiseInvalidMessage):
+            ours.decrypt(bad)
 
 
 def test_the_backend_knows_only_what_noise_uses() -> None:
