@@ -69,6 +69,7 @@ def test_chachapoly_with_noise_nonces_matches_cryptography(n: int, ad: bytes | N
     stock.initialize(key)
     assert sealed == stock.encrypt(key, n, ad, plaintext)
     assert ours.decrypt(key, n, ad, sealed) == plaintext
+    assert ours.encrypt(key, n, ad, b"") == ChaCha20Poly1305(key).encrypt(real_nonce, b"", ad)
     assert ours.rekey(key) == stock.rekey(key)
     tampered = bytearray(sealed)
     tampered[0] ^= 1
