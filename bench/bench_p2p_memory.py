@@ -48,7 +48,9 @@ PACKAGES = {
                 "through libp2p.security.tls.autotls.acme)",
     "zeroconf": "mDNS: loads when p2p.enable_mdns (p2p/mdns.py); libp2p.host.basic_host's "
                 "import of it is left out by p2p/slim.py",
-    "noise.connection": "Noise (with the cryptography package): used",
+    "noise.connection": "noiseprotocol with its default backend on the cryptography package, "
+                        "as stock py-libp2p's Noise loads it; a node's Noise runs on PyNaCl "
+                        "and hashlib (p2p/noise_nacl.py): noise.connection without either",
     "Crypto.Cipher.AES": "pycryptodome (RSA keys, private networks): loads at the first "
                          "peer with an RSA key (p2p/slim.py)",
     "nacl.public": "PyNaCl; loaded by libp2p.crypto.ed25519 (our key type)",
@@ -59,7 +61,7 @@ MODULES_AT_EXIT = ROOT / "tests" / "support" / "modules_at_exit"
 # only at first use (the DSL parser, schema checks, the HTTP client, DNS, the CLI library)
 WATCHED = ("rich", "pygments", "grpc", "watchfiles", "docker", "openai", "mcp", "aioquic",
            "dns.resolver", "requests", "zeroconf", "Crypto", "coincurve", "lark", "jsonschema",
-           "httpx", "typer")
+           "httpx", "typer", "cryptography")
 FLOOR = """
 import ctypes, importlib, json, sys
 try:

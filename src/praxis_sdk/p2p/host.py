@@ -8,18 +8,18 @@ from typing import Any
 import multiaddr
 from libp2p import create_yamux_muxer_option, new_host
 from libp2p.crypto.keys import KeyPair
-from libp2p.crypto.x25519 import create_new_key_pair as new_x25519_pair
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_ID
-from libp2p.security.noise.transport import Transport as NoiseTransport
 
 from praxis_sdk.errors import Unavailable
 from praxis_sdk.p2p import fastpath
+from praxis_sdk.p2p.noise_nacl import Transport as NoiseTransport
+from praxis_sdk.p2p.x25519 import create_new_key_pair as new_x25519_pair
 
 
 def build_host(key_pair: KeyPair, listen: list[multiaddr.Multiaddr],
                announce: list[str]) -> Any:
-    """A host speaking Noise only (plaintext, SECIO and TLS refused), yamux first, with
-    `fastpath`'s coalesced writes."""
+    """A host speaking Noise only (plaintext, SECIO and TLS refused; on PyNaCl:
+    `noise_nacl`), yamux first, with `fastpath`'s coalesced writes."""
     noise = NoiseTransport(key_pair, noise_privkey=new_x25519_pair().private_key)
     host = new_host(
         key_pair=key_pair,

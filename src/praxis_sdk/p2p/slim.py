@@ -20,6 +20,17 @@ a stand-in class answers for the real one once it is loaded; exceptions are clas
 nothing raises, constants their real value. The stand-ins leave `sys.modules` once
 libp2p is imported, so `import libp2p.transport.quic` loads the real module too.
 
+The node's Noise runs on PyNaCl and hashlib (`noise_nacl.py`), so `cryptography` and
+noiseprotocol's default backend (about 8.6 MiB) are stood in too, with two differences:
+libp2p's X25519 key type (`libp2p.crypto.x25519`) defers to ours (`x25519.py`), not to the
+real one, since `new_host` makes such a key each time (`isinstance` answers for the real
+class too, once it is loaded); and our cipher raises the stand-in
+`InvalidTag` that noiseprotocol's `NoiseConnection.decrypt` catches. (Stock py-libp2p Noise
+used in a process that imported `praxis_sdk.p2p` first would raise `cryptography`'s own
+`InvalidTag` for a tampered message where it raised noise's `NoiseInvalidMessage`; the node
+does not use it.) A stand-in is not served under a package that is already loaded for real
+(`cryptography` imported before libp2p).
+
 Written against libp2p==0.8.1 (pyproject.toml pins it): `LIBP2P_VERSION`. The list names
 each module libp2p 0.8.1 imports at `import libp2p` from the parts above, with the names
 it takes; tests/unit/p2p/test_slim.py fails if the version, a module or a name moved.
@@ -67,17 +78,21 @@ class _Deferred(type):
         return getattr(_real(cls.__module__, cls.__name__), attr)
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        real = _loaded(cls)
-        return real is not None and isinstance(obj, real)
+        return any(isinstance(obj, real) for real in _loaded(cls))
 
     def __subclasscheck__(cls, sub: type) -> bool:
-        real = _loaded(cls)
-        return real is not None and issubclass(sub, real)
+        return any(issubclass(sub, real) for real in _loaded(cls))
 
 
-def _loaded(cls: type) -> type | None:
-    module = sys.modules.get(cls.__module__)
-    return None if module is None or _is_stand_in(module) else getattr(module, cls.__name__)
+def _loaded(cls: type) -> list[type]:
+    """The real classes a stand-in class answers for, of those whose module is loaded: its
+    own, and libp2p's too where the stand-in defers to ours (`_ours`: `real_module`)."""
+    found = []
+    for name in (cls.__module__, cls.__dict__.get("real_module")):
+        module = sys.modules.get(name) if name else None
+        if module is not None and not _is_stand_in(module):
+            found.append(getattr(module, cls.__name__))
+    return found
 
 
 def _class(module: str, name: str) -> type:
@@ -137,6 +152,31 @@ def _error(module: str, name: str) -> type:
     which match by the class itself: an error of the real module, if someone loads it
     and uses QUIC, is not caught there)."""
     return type(name, (Exception,), {"__module__": module})
+
+
+def _instance(module: str, name: str) -> _MadeOnUse:
+    """A module-level object (noiseprotocol's default backend): the real one, taken from its
+    module at the first read of one of its attributes."""
+    return _MadeOnUse(lambda: _real(module, name))
+
+
+OURS = "praxis_sdk.p2p.x25519"  # libp2p's X25519 key type on libsodium (noise_nacl.py)
+
+
+def _ours(make: Maker) -> Maker:
+    """Ours in place of the real one: `make`'s stand-in for the same name in `OURS`, which
+    defers to our object (`OURS` imports libp2p, so it cannot load while libp2p does). A
+    stand-in class answers `isinstance` for libp2p's real class as well, once that is
+    loaded: stock code given a real key (a stock Noise transport) works as before."""
+
+    def maker(module: str, name: str) -> Any:
+        made = make(OURS, name)
+        if isinstance(made, _Deferred):
+            made.real_module = module  # type: ignore[attr-defined]
+        return made
+
+    maker.ours = make  # type: ignore[attr-defined]  # for tests/unit/p2p/test_slim.py
+    return maker
 
 
 def _text(value: str) -> Maker:
@@ -202,6 +242,31 @@ STAND_INS: dict[str, dict[str, Maker]] = {
     "libp2p.crypto.rsa": {"RSAPrivateKey": _key, "RSAPublicKey": _key,
                           "create_new_key_pair": _function},
     "libp2p.crypto.secp256k1": {"Secp256k1PrivateKey": _key, "Secp256k1PublicKey": _key},
+    # cryptography (its Rust and OpenSSL extension, with noiseprotocol's default backend:
+    # about 8.6 MiB): the node's Noise runs on PyNaCl and hashlib (noise_nacl.py). libp2p's
+    # __init__ converts Ed25519 key files with these (`ed25519`, `serialization`); the Noise
+    # pattern imports `serialization` and noiseprotocol's default `KeyPair`; basic_host reads
+    # AutoTLS certificates (`x509`); noise.connection catches `InvalidTag` on decrypt (our
+    # cipher raises the class it caught: noise_nacl.py), and takes the default backend as
+    # the default of `from_name(backend=)` (we pass ours)
+    "cryptography": _package(),
+    "cryptography.exceptions": {"InvalidTag": _error},
+    "cryptography.hazmat": _package(),
+    "cryptography.hazmat.primitives": _package(),
+    "cryptography.hazmat.primitives.asymmetric": _package(),
+    "cryptography.hazmat.primitives.asymmetric.ed25519": {"Ed25519PrivateKey": _class},
+    "cryptography.hazmat.primitives.serialization": {
+        "Encoding": _class, "NoEncryption": _class, "PrivateFormat": _class,
+        "PublicFormat": _class, "load_pem_private_key": _function},
+    "cryptography.x509": {"DNSName": _class, "load_pem_x509_certificates": _function},
+    "cryptography.x509.oid": {"ExtensionOID": _class},
+    "noise.backends.default": {"noise_backend": _instance},
+    "noise.backends.default.keypairs": {"KeyPair": _class},
+    # libp2p's X25519 key type: ours (on libsodium: x25519.py), not the real one: new_host makes
+    # a Noise key pair each time, even when given its transports, and the Noise pattern
+    # checks `isinstance` against `X25519PublicKey`
+    "libp2p.crypto.x25519": {"X25519PrivateKey": _ours(_key), "X25519PublicKey": _ours(_key),
+                             "create_new_key_pair": _ours(_function)},
     # multiaddr's DNS resolver (dnspython, about 2.6 MiB): the swarm makes one at start and
     # the TCP transport one per `/dns*` address it dials; dnspython loads at the first
     # such dial, which resolves as before
@@ -213,6 +278,18 @@ STAND_INS: dict[str, dict[str, Maker]] = {
 RUNTIME = ("libp2p.network.connection.swarm_connection", "libp2p.network.stream.net_stream")
 
 
+def _under_a_real_package(fullname: str) -> bool:
+    """Whether the nearest package above `fullname` that has a stand-in is loaded for real
+    (cryptography imported before libp2p): its modules then import for real too."""
+    parent = fullname.rpartition(".")[0]
+    while parent:
+        if parent in STAND_INS:
+            module = sys.modules.get(parent)
+            return module is not None and not _is_stand_in(module)
+        parent = parent.rpartition(".")[0]
+    return False
+
+
 class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves the modules named in `STAND_INS`; any other module of theirs is not found."""
 
@@ -220,7 +297,7 @@ class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None
                   ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in STAND_INS:
+        if fullname not in STAND_INS or _under_a_real_package(fullname):
             return None
         return importlib.util.spec_from_loader(fullname, self, is_package=True)
 

@@ -27,7 +27,9 @@ from tests.support.waiting import wait_until
 Spawn = Callable[..., AgentProcess]
 NOT_LOADED = {"rich", "pygments", "grpc", "watchfiles", "docker",
               # libp2p's QUIC, mDNS (off here), RSA and secp256k1 keys, AutoTLS
-              "aioquic", "zeroconf", "Crypto", "coincurve", "requests"}
+              "aioquic", "zeroconf", "Crypto", "coincurve", "requests",
+              # Noise runs on PyNaCl and hashlib (p2p/noise_nacl.py)
+              "cryptography"}
 
 
 def recording(out: Path) -> dict[str, str]:
@@ -97,3 +99,6 @@ def test_an_idle_agent_loads_the_parser_schema_checks_and_http_client_at_first_u
 
     assert loaded("idle") == set()
     assert loaded("used") == {"lark", "jsonschema", "httpx"}
+    for name in ("idle", "used"):  # connected to each other over Noise (PyNaCl, hashlib)
+        packages = {m.split(".")[0] for m in (tmp_path / f"{name}.txt").read_text().split()}
+        assert "noise" in packages and "cryptography" not in packages, name

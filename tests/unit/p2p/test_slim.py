@@ -5,7 +5,9 @@ re-pinning."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+import inspect
 import json
 import subprocess
 import sys
@@ -14,7 +16,8 @@ from typing import Any
 from praxis_sdk.p2p import slim
 
 UNUSED_PACKAGES = ("aioquic", "zeroconf", "Crypto", "coincurve", "requests", "websockets",
-                   "trio_websocket", "fastecdsa", "miniupnpc", "cbor2", "OpenSSL")
+                   "trio_websocket", "fastecdsa", "miniupnpc", "cbor2", "OpenSSL",
+                   "cryptography")
 
 
 def run(code: str, *args: str) -> Any:
@@ -24,9 +27,12 @@ def run(code: str, *args: str) -> Any:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def kind(make: slim.Maker) -> Any:
+def kind(make: slim.Maker, module: str, name: str) -> Any:
     named = {slim._class: "class", slim._key: "key", slim._function: "function",
-             slim._error: "error", slim._made_on_use: "class"}
+             slim._error: "error", slim._made_on_use: "class", slim._instance: "instance"}
+    if hasattr(make, "ours"):  # ours in place of the real one: a class with all its methods
+        ours = getattr(importlib.import_module(slim.OURS), name)
+        return {"ours": sorted(dir(ours)) if inspect.isclass(ours) else "function"}
     return named.get(make) or {"value": make("", "")}
 
 
@@ -49,12 +55,16 @@ for module, names in json.loads(sys.argv[1]).items():
             moved.append(f"{module}.{name}: gone")
             continue
         value = getattr(real, name)
-        if isinstance(kind, dict):
+        if isinstance(kind, dict) and "ours" in kind:
+            ok = (inspect.isfunction(value) if kind["ours"] == "function" else
+                  inspect.isclass(value) and set(dir(value)) <= set(kind["ours"]))
+        elif isinstance(kind, dict):
             ok = kind["value"] == value
         else:
             ok = {"class": inspect.isclass(value), "key": hasattr(value, "from_bytes"),
                   "function": callable(value) and not inspect.isclass(value),
-                  "error": inspect.isclass(value) and issubclass(value, BaseException)}[kind]
+                  "error": inspect.isclass(value) and issubclass(value, BaseException),
+                  "instance": not (inspect.isclass(value) or callable(value))}[kind]
         if not ok:
             moved.append(f"{module}.{name}: not a {kind}")
 print(json.dumps(moved))
@@ -62,7 +72,7 @@ print(json.dumps(moved))
 
 
 def test_every_stand_in_names_what_the_real_module_holds() -> None:
-    spec = {module: {name: kind(make) for name, make in names.items()}
+    spec = {module: {name: kind(make, module, name) for name, make in names.items()}
             for module, names in slim.STAND_INS.items()}
     assert run(REAL, json.dumps(spec)) == []
 
@@ -121,3 +131,45 @@ def test_a_node_imports_libp2p_without_the_unused_parts_which_stay_importable() 
     assert report["dns_before_use"] is False and report["dns_after_use"] is True
     made, real = report["resolved"][:2], report["resolved"][2:]
     assert made == real and made[0] == ["/ip4/127.0.0.1/tcp/1"], report["resolved"]
+
+
+STOCK_NOISE = """
+import json, trio
+import praxis_sdk.p2p  # first, as in the node: libp2p imports slimmed
+from libp2p.crypto.ed25519 import create_new_key_pair
+from libp2p.crypto.x25519 import create_new_key_pair as real_x25519  # the real module now
+from libp2p.io.trio import TrioTCPStream
+from libp2p.network.connection.raw_connection import RawConnection
+from libp2p.security.noise.transport import Transport as Stock
+from praxis_sdk.p2p.noise_nacl import Transport as Ours
+from praxis_sdk.p2p.x25519 import create_new_key_pair as our_x25519
+
+async def session(dialer, listener):
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    got = {}
+    async def accept():
+        conn = await listener.secure_inbound(RawConnection(TrioTCPStream(
+            await listeners[0].accept()), False))
+        got["listener"] = (await conn.read()).decode()
+        await conn.write(b"back")
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(accept)
+        stream = await trio.open_tcp_stream("127.0.0.1", listeners[0].socket.getsockname()[1])
+        conn = await dialer.secure_outbound(RawConnection(TrioTCPStream(stream), True),
+                                            listener.local_peer)
+        await conn.write(b"there")
+        got["dialer"] = (await conn.read()).decode()
+    return got
+
+results = []
+for key in (real_x25519, our_x25519):
+    stock = Stock(create_new_key_pair(), noise_privkey=key().private_key)
+    ours = Ours(create_new_key_pair(), noise_privkey=our_x25519().private_key)
+    results += [trio.run(session, stock, ours), trio.run(session, ours, stock)]
+print(json.dumps(results))
+"""
+
+
+def test_stock_noise_still_works_in_a_process_that_imported_praxis_first() -> None:
+    # libp2p's own X25519 keys (the real module, imported after) and ours, both ways
+    assert run(STOCK_NOISE) == [{"listener": "there", "dialer": "back"}] * 4
