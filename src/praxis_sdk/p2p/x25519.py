@@ -12,6 +12,7 @@ libp2p's `__init__` runs. Written against libp2p==0.8.1, PyNaCl==1.6.2.
 from __future__ import annotations
 
 import os
+from typing import Self
 
 from libp2p.crypto.keys import KeyPair, KeyType, PrivateKey, PublicKey
 from nacl import bindings, exceptions
@@ -33,47 +34,34 @@ def x25519_public(private: bytes) -> bytes:
 
 # libp2p's key type (libp2p.crypto.x25519 in libp2p 0.8.1): the same methods, raw 32 bytes
 
-def _raw(data: bytes) -> bytes:
-    if len(data) != KEY_LEN:
-        raise ValueError("An X25519 key is 32 bytes long.")
-    return bytes(data)
+class _RawKey:
+    """What both key types share: 32 raw bytes, and the type."""
 
-
-class X25519PublicKey(PublicKey):
     def __init__(self, raw: bytes) -> None:
-        self.raw = _raw(raw)
+        if len(raw) != KEY_LEN:
+            raise ValueError("An X25519 key is 32 bytes long.")
+        self.raw = bytes(raw)
 
     def to_bytes(self) -> bytes:
         return self.raw
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> X25519PublicKey:
+    def from_bytes(cls, data: bytes) -> Self:
         return cls(data)
 
     def get_type(self) -> KeyType:
         return KeyType.X25519
 
+
+class X25519PublicKey(_RawKey, PublicKey):
     def verify(self, data: bytes, signature: bytes) -> bool:
         raise TypeError("X25519 does not support signatures.")
 
 
-class X25519PrivateKey(PrivateKey):
-    def __init__(self, raw: bytes) -> None:
-        self.raw = _raw(raw)
-
+class X25519PrivateKey(_RawKey, PrivateKey):
     @classmethod
     def new(cls) -> X25519PrivateKey:
         return cls(os.urandom(KEY_LEN))
-
-    def to_bytes(self) -> bytes:
-        return self.raw
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> X25519PrivateKey:
-        return cls(data)
-
-    def get_type(self) -> KeyType:
-        return KeyType.X25519
 
     def sign(self, data: bytes) -> bytes:
         raise TypeError("X25519 does not support signatures.")
