@@ -192,7 +192,6 @@ class TrioBridge:
         self._done: asyncio.Future[None] | None = None
         self._stop: trio.Event | None = None
         self._pending: set[asyncio.Future[Any]] = set()
-        self._settled: list[tuple[Reply, Any, BaseException | None]] = []
 
     @property
     def running(self) -> bool:
@@ -380,16 +379,11 @@ class TrioBridge:
         self._settle(reply, None, DeadlinePassed())
 
     def _settle(self, reply: Reply, value: Any, error: BaseException | None) -> None:  # asyncio
-        """Queue `reply`'s outcome; every outcome of one loop turn crosses to trio together
-        (one wake-up of the trio thread, not one a call)."""
-        self._settled.append((reply, value, error))
-        if len(self._settled) == 1:
-            assert self._loop is not None
-            self._loop.call_soon(self._send_settled)
-
-    def _send_settled(self) -> None:  # asyncio
-        settled, self._settled = self._settled, []
-        self._post_trio(_finish_all, settled)
+        """Hand `reply`'s outcome to trio; every outcome of one loop turn rides on one
+        wake-up of the trio thread (`Mailbox.post_batched`), not one a call."""
+        mailbox = self._to_trio  # read once: the trio thread clears it when it ends
+        if mailbox is not None:
+            mailbox.post_batched(reply.finish, value, error)
 
     # ---- thread ----------------------------------------------------------------------
 
@@ -423,14 +417,6 @@ class TrioBridge:
                                     defer=self._loop.call_soon)
             await main(self)
             nursery.cancel_scope.cancel()
-
-
-def _finish_all(settled: list[tuple[Reply, Any, BaseException | None]]) -> None:  # trio
-    for reply, value, error in settled:
-        try:
-            reply.finish(value, error)
-        except Exception:  # one bad callback must not keep the others from running
-            log.exception("bridge callback %r failed", reply.on_done)
 
 
 def _start(start: Callable[..., None], handoff: Handoff[Any], args: tuple[Any, ...]) -> None:
