@@ -11,6 +11,22 @@ from prometheus_client.metrics import MetricWrapperBase
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
+class LabelChildren:
+    """`metric.labels(*labels)`, remembered: prometheus-client checks the values and takes a
+    lock on every `labels` call, which the per-request paths need not repeat. For label
+    values from bounded sets (routes, tools, engines, outcomes, protocols)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
+
+    def __call__(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        key = (metric, labels)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = metric.labels(*labels)
+        return found
+
+
 class Metrics:
     """The node's registry and the metrics the core layers update."""
 
@@ -18,7 +34,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self._children: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
+        self.child = LabelChildren()
         r = self.registry
         self.http_requests = Counter(
             "praxis_http_requests_total", "HTTP requests", ["method", "route", "status"],
@@ -47,16 +63,6 @@ class Metrics:
             "praxis_a2a_requests_total", "A2A JSON-RPC requests", ["method", "outcome"],
             registry=r,
         )
-
-    def child(self, metric: MetricWrapperBase, *labels: str) -> Any:
-        """`metric.labels(*labels)`, remembered: prometheus-client checks the values and
-        takes a lock on every `labels` call, which the per-request paths need not repeat.
-        Label values here come from bounded sets (routes, tools, engines, outcomes)."""
-        key = (metric, labels)
-        found = self._children.get(key)
-        if found is None:
-            found = self._children[key] = metric.labels(*labels)
-        return found
 
     def render(self) -> bytes:
         """The Prometheus text exposition of everything registered."""

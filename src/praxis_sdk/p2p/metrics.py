@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from praxis_sdk.metrics import LabelChildren
 
 
 class P2PMetrics:
@@ -34,15 +34,11 @@ class P2PMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=reg,
         )
-        self._message_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self.child = LabelChildren()
 
     def message(self, protocol: str, direction: str, size: int) -> None:
-        children = self._message_children.get((protocol, direction))
-        if children is None:  # looked up once per label pair, not per message
-            children = self._message_children[(protocol, direction)] = (
-                self.messages.labels(protocol, direction), self.bytes.labels(protocol, direction))
-        children[0].inc()
-        children[1].inc(size)
+        self.child(self.messages, protocol, direction).inc()
+        self.child(self.bytes, protocol, direction).inc(size)
 
     def error(self, protocol: str, kind: str) -> None:
         self.errors.labels(protocol, kind).inc()
