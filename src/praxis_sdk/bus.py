@@ -7,14 +7,14 @@ import itertools
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel
 
 EVENTS_DROPPED = "eventsDropped"
 
 
-class Event(BaseModel):
+@dataclass(slots=True)
+class Event:
     """One event: `id` grows by one per event on this node; `ts` is unix seconds."""
 
     id: int
@@ -105,7 +105,7 @@ class EventBus:
         self._queue_size = queue_size
 
     def make_event(self, event_type: str, payload: dict[str, Any]) -> Event:
-        return Event(id=next(self._ids), type=event_type, payload=payload, ts=time.time())
+        return Event(next(self._ids), event_type, payload, time.time())
 
     def publish(self, event_type: str, payload: dict[str, Any] | None = None) -> Event:
         """Record and fan out one event (call from the event loop's thread)."""

@@ -103,9 +103,10 @@ class Task(BaseModel):
     updated_at: float
 
 
-def _log_failure(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.warning("queued store write failed: %s", future.exception())
+# A write and the future of whoever awaits it (None: queued by `submit_nowait`).
+Waiter = asyncio.Future[Any] | None
+Item = tuple[Op, Waiter]
+Outcome = tuple[Waiter, Any, BaseException | None]
 
 
 @dataclass
@@ -125,11 +126,10 @@ class _Upsert:
         conn.connection.driver_connection.executemany(sql, params)
 
 
-def _grouped(batch: list[tuple[Op, asyncio.Future[Any]]]
-             ) -> Iterator[tuple[Op, list[asyncio.Future[Any]]]]:
+def _grouped(batch: list[Item]) -> Iterator[tuple[Op, list[Waiter]]]:
     """The batch's ops in order, each run of upserts merged into one per table (rows of
     different tables do not depend on each other; within a table the order is kept)."""
-    upserts: dict[tuple[Any, ...], tuple[_Upsert, list[asyncio.Future[Any]]]] = {}
+    upserts: dict[tuple[Any, ...], tuple[_Upsert, list[Waiter]]] = {}
     for op, future in batch:
         if not isinstance(op, _Upsert):
             yield from upserts.values()
@@ -144,8 +144,6 @@ def _grouped(batch: list[tuple[Op, asyncio.Future[Any]]]
     yield from upserts.values()
 
 
-Item = tuple[Op, asyncio.Future[Any]]
-Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
 
 
 class _Writer:
@@ -178,17 +176,15 @@ class _Writer:
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
-    def _put(self, op: Op, *, urgent: bool) -> asyncio.Future[Any]:
+    def _put(self, op: Op, future: Waiter) -> None:
         loop = self._loop
         if loop is None or self._thread is None or not self._thread.is_alive():
             raise Unavailable("store is not started")
-        future = loop.create_future()
         self._pending.append((op, future))
-        if urgent and self._soon is None:
+        if future is not None and self._soon is None:
             self._soon = loop.call_soon(self._flush)
         elif self._soon is None and self._later is None:
             self._later = loop.call_later(self.lazy_s, self._flush)
-        return future
 
     def _flush(self) -> None:
         """Hand what is pending to the thread."""
@@ -202,11 +198,14 @@ class _Writer:
 
     async def submit(self, op: Op) -> Any:
         """Run `op` in the next transaction; returns its result once committed."""
-        return await self._put(op, urgent=True)
+        assert self._loop is not None
+        future = self._loop.create_future()
+        self._put(op, future)
+        return await future
 
     def submit_nowait(self, op: Op) -> None:
         """Queue `op`; a failure is logged, nobody awaits it."""
-        self._put(op, urgent=False).add_done_callback(_log_failure)
+        self._put(op, None)
 
     def _run(self) -> None:
         stop = False
@@ -223,7 +222,9 @@ class _Writer:
                     break
             stop = item is None
             if batch:
-                self._report(self._commit(batch))
+                results = self._commit(batch)
+                if results:  # writes nobody awaits that went well need no wake-up
+                    self._report(results)
 
     def _commit(self, batch: list[Item]) -> list[Outcome]:
         results: list[Outcome] = []
@@ -233,12 +234,12 @@ class _Writer:
                     try:
                         value = op(conn)
                     except PraxisError as exc:  # our own check failed: nothing was written
-                        results += [(future, None, exc) for future in futures]
+                        results += _outcomes(futures, None, exc)
                     else:
-                        results += [(future, value, None) for future in futures]
+                        results += _outcomes(futures, value, None)
         except Exception as exc:  # the transaction failed: every write in it failed
             failed = Unavailable(f"store write failed: {exc}")
-            return [(future, None, failed) for _, future in batch]
+            return _outcomes([future for _, future in batch], None, failed)
         return results
 
     def _report(self, results: list[Outcome]) -> None:
@@ -258,9 +259,21 @@ class _Writer:
         self._thread = None
 
 
+def _outcomes(futures: list[Waiter], value: Any, error: BaseException | None
+              ) -> list[Outcome]:
+    """What to tell the awaiting writers; a failure of writes nobody awaits, once."""
+    out: list[Outcome] = [(future, value, error) for future in futures if future is not None]
+    if error is not None and len(out) < len(futures):
+        out.append((None, None, error))
+    return out
+
+
 def _settle(results: list[Outcome]) -> None:
     for future, value, error in results:
-        settle(future, value, error)
+        if future is not None:
+            settle(future, value, error)
+        elif error is not None:
+            log.warning("queued store write failed: %s", error)
 
 
 class Store:

@@ -128,3 +128,51 @@ def test_events_and_metrics_of_a_run(spawn_agent: Callable[..., AgentProcess]) -
     calls = [s for s in samples if s.name == "praxis_tool_calls_total"]
     assert any(s.labels == {"tool": "calculator", "engine": "sandbox", "outcome": "ok"}
                and s.value == 1 for s in calls), calls
+
+
+def test_invoke_request_errors_name_what_is_wrong(spawn_agent: Callable[..., AgentProcess]
+                                                  ) -> None:
+    agent = spawn_agent("alpha", execution=SANDBOX)
+    url = f"{agent.url}/tools/calculator/invoke"
+    cases = [
+        (b"", "application/json", "the body is empty"),
+        (b'{"arguments": {"expression": "1+1"}}', "text/plain", "the body must be JSON"),
+        (b"{bad", "application/json", "Invalid JSON"),
+        (b"[]", "application/json", "Input should be an object"),
+        (b'{"arguments": 5}', "application/json", "arguments: Input should be an object"),
+        (b'{"timeout_s": -1}', "application/json", "timeout_s: Input should be greater than 0"),
+    ]
+    for body, kind, words in cases:
+        response = httpx.post(url, content=body, headers={"content-type": kind})
+        assert response.status_code == 400, (body, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "invalid_input" and words in error["message"], (body, error)
+    plus_json = httpx.post(url, content=b'{"arguments": {"expression": "2*3"}}',
+                           headers={"content-type": "application/vnd.praxis+json"}, timeout=30)
+    assert plus_json.json()["structured"]["result"] == 6
+    assert httpx.get(url).status_code == 405
+    assert httpx.post(f"{agent.url}/tools//invoke", json={}).status_code == 404
+
+
+def test_invoke_passes_auth_cors_and_metrics(spawn_agent: Callable[..., AgentProcess]) -> None:
+    token, origin = "s3cret-token-for-tests", "http://console.example"
+    agent = spawn_agent("alpha", execution=SANDBOX,
+                        http={"auth_token": token, "cors_origins": [origin]})
+    url = f"{agent.url}/tools/calculator/invoke"
+    body = {"arguments": {"expression": "1+2"}}
+    refused = httpx.post(url, json=body, headers={"Origin": origin})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+    assert refused.headers["access-control-allow-origin"] == origin
+    preflight = httpx.options(url, headers={"Origin": origin,
+                                            "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 200
+    done = httpx.post(url, json=body, timeout=30,
+                      headers={"Origin": origin, "Authorization": f"Bearer {token}"})
+    assert done.status_code == 200 and done.json()["structured"]["result"] == 3
+    assert done.headers["access-control-allow-origin"] == origin
+    text = httpx.get(f"{agent.url}/metrics").text
+    samples = [s for fam in text_string_to_metric_families(text) for s in fam.samples]
+    counted = {(s.labels["route"], s.labels["status"]): s.value for s in samples
+               if s.name == "praxis_http_requests_total" and s.labels["method"] == "POST"}
+    assert counted[("/tools/{name}/invoke", "200")] == 1
+    assert counted[("/tools/{name}/invoke", "401")] == 1

@@ -118,3 +118,19 @@ async def test_upserts_in_one_batch_keep_their_order(tmp_path: Path) -> None:
     await store.close()
     with sqlite3.connect(tmp_path / "o.db") as conn:
         assert conn.execute("SELECT task_id FROM workflow_runs").fetchall() == [(task.id,)]
+
+
+async def test_a_failed_write_nobody_awaits_is_logged_once(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = Store(url(tmp_path / "f.db"))
+    await store.start()
+    task = await store.create_task("tool", {"n": 1})
+    broken = [task.model_copy(update={"id": f"x{i}", "input": {1, 2}}) for i in range(3)]
+    await store.put_tasks(broken, wait=False)  # a set is no JSON: the transaction fails
+    with pytest.raises(Unavailable, match="store write failed"):
+        await store.put_task(task)  # committed in the same failed transaction
+    await store.put_task(task.model_copy(update={"state": "completed"}))
+    assert (await store.get_task(task.id)).state == "completed"
+    await store.close()
+    failures = [r for r in caplog.records if "queued store write failed" in r.getMessage()]
+    assert len(failures) == 1, failures

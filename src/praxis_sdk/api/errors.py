@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,10 +16,13 @@ from praxis_sdk.errors import PraxisError
 log = structlog.stdlib.get_logger(__name__)
 
 
+def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None
                    ) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(error_body(code, message, details), status_code=status)
 
 
 async def _praxis(_: Request, exc: Exception) -> JSONResponse:
@@ -24,14 +30,18 @@ async def _praxis(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def invalid_request(errors: Iterable[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The message and details of a 400 for pydantic's errors about a request."""
     problems = []
-    for err in exc.errors():
+    for err in errors:
         loc = ".".join(str(p) for p in err["loc"] if p != "body")
         problems.append(f"{loc}: {err['msg']}" if loc else err["msg"])
-    return error_response(400, "invalid_input", "invalid request: " + "; ".join(problems),
-                          {"problems": problems})
+    return "invalid request: " + "; ".join(problems), {"problems": problems}
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(400, "invalid_input", *invalid_request(exc.errors()))
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",

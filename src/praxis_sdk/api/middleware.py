@@ -10,10 +10,12 @@ import hmac
 import json
 import time
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from praxis_sdk.api.errors import error_body
 from praxis_sdk.api.ui import PREFIX as CONSOLE
 from praxis_sdk.metrics import Metrics
 
@@ -26,14 +28,23 @@ OPEN_PATHS = frozenset({
 OPEN_PREFIXES = (CONSOLE + "/",)
 
 
-async def send_error(send: Send, status: int, code: str, message: str,
-                     headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
-    body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
+async def send_json(send: Send, status: int, body: bytes,
+                    headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    """A whole JSON response in two ASGI messages."""
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         *headers,
     ]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_error(send: Send, status: int, code: str, message: str,
+                     headers: Iterable[tuple[bytes, bytes]] = (),
+                     details: dict[str, Any] | None = None) -> None:
+    """The one error body (`api.errors.error_body`) as a whole response."""
+    body = json.dumps(error_body(code, message, details), ensure_ascii=False,
+                      separators=(",", ":"))  # as Starlette's JSONResponse writes it
+    await send_json(send, status, body.encode(), headers)
 
 
 class _TooLarge(Exception):

@@ -146,6 +146,8 @@ class ToolCatalog:
         if not isinstance(arguments, dict):
             return ["arguments must be a JSON object"]
         validator = self._validator(spec)
+        if validator.is_valid(arguments):  # the usual case: no error list to build
+            return []
         out = []
         for err in sorted(validator.iter_errors(arguments), key=lambda e: list(e.path)):
             where = ".".join(str(p) for p in err.absolute_path)
