@@ -20,12 +20,11 @@ EVENTS = ("tool.completed", "tool.failed")
 
 
 def call_task(event: Event) -> Task:
-    """The task row of one finished tool call (built from our own event: not validated
-    again, one call's record is on every call's CPU bill)."""
+    """The task row of one finished tool call."""
     payload = event.payload
     ok = event.type == "tool.completed"
     duration_s = float(payload.get("durationMs") or 0.0) / 1000
-    return Task.model_construct(
+    return Task(
         id=f"tool-{payload.get('callId') or event.id}", kind="tool",
         state="completed" if ok else "failed",
         input={"tool": payload.get("tool"), "provider": payload.get("provider"),
