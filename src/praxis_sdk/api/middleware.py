@@ -47,8 +47,9 @@ async def send_error(send: Send, status: int, code: str, message: str,
     await send_json(send, status, body.encode(), headers)
 
 
-class _TooLarge(Exception):
-    pass
+class TooLarge(Exception):
+    """Raised by the gate's `receive` once a streamed body passes the limit; the gate
+    answers 413 (a route lets it pass)."""
 
 
 class _StreamLimit:
@@ -66,7 +67,7 @@ class _StreamLimit:
             self.seen += len(message.get("body", b""))
             if self.seen > self.limit:
                 self.over = True
-                raise _TooLarge
+                raise TooLarge
         return message
 
 
@@ -121,7 +122,7 @@ class GateMiddleware:
                 await self._too_large(recording_send)
                 return
             await self.app(scope, receive, recording_send)
-        except _TooLarge:
+        except TooLarge:
             if not status:
                 status = 413
                 await self._too_large(send)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.types import Receive, Scope, Send
 
 from praxis_sdk.api.errors import invalid_request
-from praxis_sdk.api.middleware import send_error, send_json
+from praxis_sdk.api.middleware import TooLarge, send_error, send_json
 from praxis_sdk.api.services import Services, get_services
 from praxis_sdk.errors import InvalidInput, PraxisError
 from praxis_sdk.tools.result import ToolResult
@@ -102,6 +102,8 @@ class InvokeLane:
         except PraxisError as exc:
             return await send_error(send, exc.status, exc.code, exc.message,
                                     details=exc.details)
+        except TooLarge:
+            raise
         except Exception as exc:  # noqa: BLE001 - the one answer for a bug: a logged 500
             log.exception("unhandled error", path=scope["path"])
             return await send_error(send, 500, "internal",
