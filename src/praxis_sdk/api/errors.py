@@ -54,9 +54,14 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
+def internal_error(exc: Exception, path: str) -> str:
+    """Log a bug with its traceback (call from its `except`); the message a client gets."""
+    log.exception("unhandled error", path=path)
+    return f"internal error: {type(exc).__name__}"
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", path=request.url.path)
-    return error_response(500, "internal", f"internal error: {type(exc).__name__}")
+    return error_response(500, "internal", internal_error(exc, request.url.path))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, ValidationError
 from starlette.types import Receive, Scope, Send
 
-from praxis_sdk.api.errors import invalid_request
+from praxis_sdk.api.errors import internal_error, invalid_request
 from praxis_sdk.api.middleware import TooLarge, send_error, send_json
 from praxis_sdk.api.services import Services, get_services
 from praxis_sdk.errors import InvalidInput, PraxisError
+from praxis_sdk.tools.catalog import ToolCatalog
 from praxis_sdk.tools.result import ToolResult
 from praxis_sdk.tools.spec import ToolSpec
 
-log = structlog.stdlib.get_logger(__name__)
 router = APIRouter(tags=["tools"])
 
 
@@ -60,11 +59,18 @@ INVOKE_PATH = "/tools/{name}/invoke"
 
 
 @router.post(INVOKE_PATH, response_model=ToolResult)
-async def invoke_tool(name: str, body: InvokeRequest) -> ToolResult:
+async def invoke_tool(name: str, body: InvokeRequest,
+                      services: Services = Depends(get_services)) -> ToolResult:
     """Run one tool and return its result (INTERFACES 4.2); `ok` false if the tool failed.
 
-    Served by `InvokeLane` below: this route documents it in `/openapi.json`."""
-    raise AssertionError("served by InvokeLane")  # pragma: no cover
+    An agent's app serves this path with `InvokeLane` (below), which runs `invoke` too."""
+    return await invoke(services.catalog, name, body)
+
+
+async def invoke(catalog: ToolCatalog, name: str, body: InvokeRequest) -> ToolResult:
+    """One tool call from the HTTP API."""
+    return await catalog.invoke(name, body.arguments, provider=body.provider,
+                                timeout=body.timeout_s, caller="http")
 
 
 INVOKE_ROUTE = router.routes[-1]
@@ -96,18 +102,14 @@ class InvokeLane:
             request = await _read_request(scope, receive)
             if request is None:  # the client went away
                 return
-            result = await self.catalog.invoke(
-                scope["path_params"]["name"], request.arguments, provider=request.provider,
-                timeout=request.timeout_s, caller="http")
+            result = await invoke(self.catalog, scope["path_params"]["name"], request)
         except PraxisError as exc:
             return await send_error(send, exc.status, exc.code, exc.message,
                                     details=exc.details)
         except TooLarge:
             raise
         except Exception as exc:  # noqa: BLE001 - the one answer for a bug: a logged 500
-            log.exception("unhandled error", path=scope["path"])
-            return await send_error(send, 500, "internal",
-                                    f"internal error: {type(exc).__name__}")
+            return await send_error(send, 500, "internal", internal_error(exc, scope["path"]))
         await send_json(send, 200, result.model_dump_json().encode())
 
 
