@@ -18,7 +18,8 @@ from praxis_sdk.errors import PraxisError
 if TYPE_CHECKING:  # the config (pydantic-settings) loads only for commands that read one
     from praxis_sdk.config import Settings
 
-# `run`'s options that take a value (commands.py declares them for typer)
+# `run`'s options that take a value, as commands.py declares them for typer
+# (tests/unit/test_cli_options.py fails when the two differ)
 RUN_OPTIONS = {"--config": "config", "-c": "config", "--name": "name", "--port": "port",
                "--p2p-port": "p2p_port", "--log-level": "log_level"}
 NUMBERS = ("port", "p2p_port")
