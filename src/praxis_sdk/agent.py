@@ -136,6 +136,7 @@ class Agent:
             agent_name=self.name,
             agent_version=self.config.agent.version,
             local_tools=self.catalog.exposed_local,
+            exposed=self.catalog.exposed,
             invoke_local=invoke_for_peer,
             a2a_handler=self._handle_a2a,
             publish=self.bus.publish,

@@ -91,6 +91,11 @@ async def test_peers_only_reach_exposed_own_tools(catalog: ToolCatalog) -> None:
     with pytest.raises(NotAllowed):  # a peer's tool is never relayed to another peer
         await catalog.invoke("shout", {"text": "a"}, exposed_only=True)
     assert [s.qualified_name for s in catalog.exposed_local()] == ["read_file@files"]
+    listed = {s.name for s in catalog.exposed_local()}
+    for name in ("echo", "secret", "shout", "read_file", "read_file@files", "nope", "echo@"):
+        assert catalog.exposed(name) == (name in listed), name
+    catalog.add_provider(EchoProvider("mcp", "notes", ["echo", "note"]))
+    assert catalog.exposed("note") and not catalog.exposed("echo")  # ours, unexposed, wins
 
 
 async def test_events_and_routing_errors(catalog: ToolCatalog) -> None:

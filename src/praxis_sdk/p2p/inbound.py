@@ -18,11 +18,19 @@ InvokeLocal = Callable[[str, dict[str, Any]], Awaitable[ToolResult]]
 A2AHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
+def exposed_in(local_tools: Callable[[], list[ToolSpec]]) -> Callable[[str], bool]:
+    """`exposed` for a node given only its list of exposed tools."""
+    return lambda name: any(spec.name == name and spec.expose for spec in local_tools())
+
+
 class InboundHandlers:
-    def __init__(self, *, allow: AllowList, local_tools: Callable[[], list[ToolSpec]],
+    """`exposed(name)`: whether peers may call the tool `name` (an agent's
+    `ToolCatalog.exposed`)."""
+
+    def __init__(self, *, allow: AllowList, exposed: Callable[[str], bool],
                  invoke_local: InvokeLocal, a2a_handler: A2AHandler | None) -> None:
         self.allow = allow
-        self.local_tools = local_tools
+        self.exposed = exposed
         self.invoke_local = invoke_local
         self.a2a_handler = a2a_handler
 
@@ -30,8 +38,7 @@ class InboundHandlers:
         try:
             if not self.allow.permits(peer_id):
                 raise NotAllowed(f"peer {peer_id} is not in p2p.allowed_peers")
-            if not any(spec.name == request.name and spec.expose
-                       for spec in self.local_tools()):
+            if not self.exposed(request.name):
                 raise NotFound(f"tool not found or not exposed to peers: {request.name}")
             result = await self.invoke_local(request.name, request.flat_arguments())
         except PraxisError as exc:

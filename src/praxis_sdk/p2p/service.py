@@ -21,7 +21,7 @@ from praxis_sdk.errors import NotFound, PraxisError, Timeout, Unavailable
 from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.allowlist import AllowList
 from praxis_sdk.p2p.bootstrap import Bootstrap
-from praxis_sdk.p2p.inbound import A2AHandler, InboundHandlers, InvokeLocal
+from praxis_sdk.p2p.inbound import A2AHandler, InboundHandlers, InvokeLocal, exposed_in
 from praxis_sdk.p2p.metrics import P2PMetrics
 from praxis_sdk.p2p.own_card import Endpoints, OwnCard
 from praxis_sdk.p2p.peers import FoundBy, PeerTable
@@ -55,6 +55,7 @@ class P2PService:
         agent_version: str = "",
         local_tools: Callable[[], list[ToolSpec]],
         invoke_local: InvokeLocal,
+        exposed: Callable[[str], bool] | None = None,
         a2a_handler: A2AHandler | None = None,
         publish: Callable[[str, dict[str, Any]], None] | None = None,
         on_provider_added: ProviderCallback | None = None,
@@ -71,8 +72,9 @@ class P2PService:
         allow = AllowList(config.allowed_peers)
         self._card = OwnCard(name=agent_name, version=agent_version, local_tools=local_tools,
                              endpoints=endpoints, http_base_url=http_base_url)
-        self._inbound = InboundHandlers(allow=allow, local_tools=local_tools,
-                                        invoke_local=invoke_local, a2a_handler=a2a_handler)
+        self._inbound = InboundHandlers(
+            allow=allow, exposed=exposed or exposed_in(local_tools), invoke_local=invoke_local,
+            a2a_handler=a2a_handler)
         self._registry = ProviderRegistry(
             call=self.call_tool, allow=allow, tasks=self._tasks, publish=publish,
             on_added=on_provider_added, on_removed=on_provider_removed)

@@ -111,6 +111,17 @@ class ToolCatalog:
                     out.append(spec)
         return out
 
+    def exposed(self, name: str) -> bool:
+        """Whether `name` is in `exposed_local()`, without listing every tool: the tool an
+        unqualified call of `name` runs is ours (or our MCP servers') and exposed."""
+        if split_qualified(name)[1] is not None:
+            return False
+        try:
+            spec, _ = self.resolve(name)
+        except NotFound:
+            return False
+        return spec.source != "peer" and spec.expose
+
     def resolve(self, name: str, provider: str | None = None) -> tuple[ToolSpec, ToolProvider]:
         """The spec and provider that run `name` (`tool@provider` or `provider=` pins one)."""
         tool, pinned = split_qualified(name)
