@@ -66,33 +66,46 @@ YIELD_EVERY = 32  # reads served from the read-ahead buffer between two scheduli
 
 
 class QuickLock:
-    """A `trio.Lock` (which is final) whose free acquire takes no scheduling turn.
+    """A fair mutex for trio code whose free acquire takes no scheduling turn.
 
-    A held lock is waited for as trio does it (fair: a release hands it to the first
-    waiter, so a free-looking lock with waiters is never taken out of turn)."""
+    `trio.Lock` (final, so not subclassed) yields once on every acquire, and tracks its
+    owner for deadlock reports; py-libp2p takes such locks a dozen times a frame around
+    plain bookkeeping. Here a free lock is taken at once; a held one is waited for in a
+    `ParkingLot`, and `release` hands it straight to the first waiter (so a lock with
+    waiters is never free, and never taken out of turn). A waiter cancelled before it was
+    handed the lock leaves the queue; one handed the lock holds it. Non-reentrant."""
 
-    __slots__ = ("_lock",)
+    __slots__ = ("_held", "_waiting")
 
     def __init__(self) -> None:
-        self._lock = trio.Lock()
+        self._held = False
+        self._waiting = trio.lowlevel.ParkingLot()
 
     async def acquire(self) -> None:
-        try:
-            self._lock.acquire_nowait()
-        except trio.WouldBlock:
-            await self._lock.acquire()
+        if self._held:
+            await self._waiting.park()  # woken by `release`, which handed the lock over
+        else:
+            self._held = True
 
     def acquire_nowait(self) -> None:
-        self._lock.acquire_nowait()
+        if self._held:
+            raise trio.WouldBlock
+        self._held = True
 
     def release(self) -> None:
-        self._lock.release()
+        if not self._held:
+            raise RuntimeError("release of a QuickLock that is not held")
+        if self._waiting:
+            self._waiting.unpark(count=1)  # still held: by the first waiter now
+        else:
+            self._held = False
 
     def locked(self) -> bool:
-        return self._lock.locked()
+        return self._held
 
-    def statistics(self) -> Any:
-        return self._lock.statistics()
+    def statistics(self) -> trio.LockStatistics:
+        return trio.LockStatistics(locked=self._held, owner=None,
+                                   tasks_waiting=len(self._waiting))
 
     async def __aenter__(self) -> None:
         await self.acquire()
@@ -235,11 +248,11 @@ class CoalescingYamux(_yamux.Yamux):
 
     # Override of Yamux._write_frame(data) (0.8.1: serialises writers on `_write_lock`,
     # then `secured_conn.write(frame)` once per frame). Same contract: returns once the
-    # frame was handed to the secure connection, raises what that write raised.
+    # frame was handed to the secure connection, raises what that write raised. A window
+    # update held back returns at once: no I/O, so no scheduling turn (one per read).
     async def _write_frame(self, data: bytes) -> None:
         frame = self._hold_credit(data)
         if frame is None:
-            await trio.lowlevel.checkpoint()
             return
         batch = self._batch
         batch.frames.append(frame)
