@@ -146,18 +146,25 @@ def test_a_free_quick_lock_is_taken_without_a_scheduling_turn() -> None:
     trio.run(a_free_quick_lock_is_taken_without_a_scheduling_turn)
 
 
+class Turns(trio.abc.Instrument):
+    """Counts the scheduling turns (steps) of one task."""
+
+    def __init__(self, task: trio.lowlevel.Task) -> None:
+        self.task, self.count = task, 0
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        self.count += task is self.task
+
+
 async def a_free_quick_lock_is_taken_without_a_scheduling_turn() -> None:
-    lock, ran = fastpath.QuickLock(), []
-
-    async def other() -> None:
-        ran.append("other")
-
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(other)  # runs at this task's next scheduling turn
+    lock = fastpath.QuickLock()
+    turns = Turns(trio.lowlevel.current_task())
+    trio.lowlevel.add_instrument(turns)
+    for _ in range(10):
         async with lock:
-            assert lock.locked() and ran == []
-        assert not lock.locked() and ran == []
-    assert ran == ["other"]
+            assert lock.locked()
+    trio.lowlevel.remove_instrument(turns)
+    assert turns.count == 0 and not lock.locked()  # a trio.Lock takes 10 turns here
 
 
 def test_a_held_quick_lock_goes_to_its_waiters_in_turn() -> None:
