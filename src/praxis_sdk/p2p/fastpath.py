@@ -290,9 +290,13 @@ class CoalescingYamux(_yamux.Yamux):
                 batch.frames.extend(self._take_credit())
                 try:
                     # shielded: a cancelled caller must not cut a Noise message in half
-                    # (no `_write_lock`: this task is the only writer while `_flushing`)
-                    with trio.CancelScope(shield=True), trio.fail_after(WRITE_TIMEOUT):
+                    # (no `_write_lock`: this task is the only writer while `_flushing`);
+                    # one scope for the shield and the deadline (as `fail_after` inside)
+                    deadline = trio.current_time() + WRITE_TIMEOUT
+                    with trio.CancelScope(shield=True, deadline=deadline) as scope:
                         await self.secured_conn.write(b"".join(batch.frames))
+                    if scope.cancelled_caught:
+                        raise trio.TooSlowError
                 except BaseException as exc:  # every writer of the batch sees it
                     batch.error = exc
                 finally:

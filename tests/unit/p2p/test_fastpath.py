@@ -266,3 +266,23 @@ async def read_ahead_serves_length_and_body_of_several_messages_from_one_read() 
     assert raw.written == [b"\x00\x03xyz"]
     assert ahead.get_remote_address() == ("127.0.0.1", 4001)
     assert await ahead.read(2) == b""  # the end of the connection, as the raw one says
+
+
+def test_a_write_the_kernel_never_takes_fails_after_the_write_timeout() -> None:
+    trio.run(a_write_the_kernel_never_takes_fails_after_the_write_timeout,
+             clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+async def a_write_the_kernel_never_takes_fails_after_the_write_timeout() -> None:
+    mux, wire = muxer()
+
+    async def stalled(data: bytes) -> None:
+        await trio.sleep_forever()
+
+    wire.write = stalled  # type: ignore[method-assign]
+    started = trio.current_time()
+    with trio.CancelScope() as caller:  # a cancelled caller does not cut the write short
+        caller.cancel()
+        with pytest.raises(trio.TooSlowError):
+            await mux._write_frame(HEADER.pack(0, yamux.TYPE_PING, yamux.FLAG_SYN, 0, 1))
+    assert trio.current_time() - started == pytest.approx(fastpath.WRITE_TIMEOUT)
