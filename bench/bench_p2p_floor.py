@@ -17,8 +17,9 @@ over `--rounds`, the client measures:
 Transports:
 - `tcp`: a trio TCP socket, nothing else (the Python + trio floor of this machine);
 - `libp2p`: py-libp2p as shipped (Noise + yamux, one stream, no Praxis code);
-- `libp2p_fastpath`: the same with `praxis_sdk.p2p.fastpath` (coalesced yamux writes)
-  on both sides, which is how a Praxis node runs it;
+- `libp2p_fastpath`: the same with `praxis_sdk.p2p.fastpath` (coalesced yamux writes,
+  read-ahead under Noise, locks without scheduling turns) on both sides, which is how a
+  Praxis node runs it;
 - `libp2p_new_stream`: serial only, a new stream with multistream-select per call
   (what `/praxis/tool/1.0.0` costs at least).
 """
@@ -65,10 +66,18 @@ def build_host(fastpath: bool) -> Any:
     return host
 
 
+def quicken(stream: Any) -> None:
+    """What the node's `LineStream` does to its streams (fastpath connections only)."""
+    from praxis_sdk.p2p import fastpath as praxis_fastpath
+    if hasattr(praxis_fastpath, "quicken_stream"):
+        praxis_fastpath.quicken_stream(stream)
+
+
 # ---- server ------------------------------------------------------------------------------
 
 
 async def echo(stream: Any) -> None:
+    quicken(stream)
     try:
         while data := await stream.read(65536):
             await stream.write(data)
@@ -191,6 +200,7 @@ async def client(transport: str, addr: str, calls: int, inflight: int, size: int
         info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
         await host.connect(info)
         stream = await host.new_stream(info.peer_id, [PROTOCOL])
+        quicken(stream)
         echoes = Echoes(stream.write, stream.read, size)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(echoes.reader)

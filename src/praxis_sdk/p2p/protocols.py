@@ -18,7 +18,7 @@ from libp2p.protocol_muxer.multiselect import MULTISELECT_PROTOCOL_ID
 from libp2p.utils.varint import encode_delim
 
 from praxis_sdk.errors import InvalidInput, Timeout, Unavailable
-from praxis_sdk.p2p import wire
+from praxis_sdk.p2p import fastpath, wire
 from praxis_sdk.p2p.failures import Supervisor, unwrapped
 from praxis_sdk.p2p.metrics import P2PMetrics
 from praxis_sdk.p2p.wire import A2A as A2A
@@ -35,6 +35,7 @@ class LineStream:
     """A libp2p stream seen as JSON lines, with a byte limit per line and deadlines."""
 
     def __init__(self, stream: Any, protocol: str, max_bytes: int, metrics: P2PMetrics) -> None:
+        fastpath.quicken_stream(stream)
         self.stream = stream
         self.protocol = protocol
         self.max_bytes = max_bytes

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import struct
 
+import pytest
 import trio
+import trio.testing
 from libp2p import create_yamux_muxer_option, new_host
 from libp2p.crypto.ed25519 import create_new_key_pair
 from libp2p.peer.id import ID
@@ -135,3 +137,152 @@ async def a_failed_write_reaches_every_writer_of_the_batch() -> None:
         for _ in range(3):
             nursery.start_soon(write_one)
     assert failures == ["connection reset by peer"] * 3
+
+
+# ---- QuickLock --------------------------------------------------------------------------
+
+
+def test_a_free_quick_lock_is_taken_without_a_scheduling_turn() -> None:
+    trio.run(a_free_quick_lock_is_taken_without_a_scheduling_turn)
+
+
+class Turns(trio.abc.Instrument):
+    """Counts the scheduling turns (steps) of one task."""
+
+    def __init__(self, task: trio.lowlevel.Task) -> None:
+        self.task, self.count = task, 0
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        self.count += task is self.task
+
+
+async def a_free_quick_lock_is_taken_without_a_scheduling_turn() -> None:
+    lock = fastpath.QuickLock()
+    turns = Turns(trio.lowlevel.current_task())
+    trio.lowlevel.add_instrument(turns)
+    for _ in range(10):
+        async with lock:
+            assert lock.locked()
+    trio.lowlevel.remove_instrument(turns)
+    assert turns.count == 0 and not lock.locked()  # a trio.Lock takes 10 turns here
+
+
+def test_a_held_quick_lock_goes_to_its_waiters_in_turn() -> None:
+    trio.run(a_held_quick_lock_goes_to_its_waiters_in_turn)
+
+
+async def a_held_quick_lock_goes_to_its_waiters_in_turn() -> None:
+    lock, order, inside = fastpath.QuickLock(), [], []
+
+    async def take(name: str) -> None:
+        async with lock:
+            inside.append(name)
+            assert len(inside) == 1  # never two holders
+            order.append(name)
+            await trio.sleep(0.01)
+            inside.remove(name)
+
+    async with trio.open_nursery() as nursery:
+        await lock.acquire()
+        for name in "abc":
+            nursery.start_soon(take, name)
+            await trio.testing.wait_all_tasks_blocked()
+        assert lock.statistics().tasks_waiting == 3
+        with pytest.raises(trio.WouldBlock):
+            lock.acquire_nowait()
+        lock.release()  # handed to "a", not made free
+        assert lock.locked()
+    assert order == ["a", "b", "c"] and not lock.locked()
+
+
+def test_a_waiter_cancelled_before_its_turn_leaves_the_queue() -> None:
+    trio.run(a_waiter_cancelled_before_its_turn_leaves_the_queue)
+
+
+async def a_waiter_cancelled_before_its_turn_leaves_the_queue() -> None:
+    lock, got = fastpath.QuickLock(), []
+
+    async def take(name: str, scope: trio.CancelScope) -> None:
+        with scope:
+            async with lock:
+                got.append(name)
+
+    first, second = trio.CancelScope(), trio.CancelScope()
+    async with trio.open_nursery() as nursery:
+        await lock.acquire()
+        nursery.start_soon(take, "first", first)
+        nursery.start_soon(take, "second", second)
+        await trio.testing.wait_all_tasks_blocked()
+        first.cancel()
+        await trio.testing.wait_all_tasks_blocked()
+        assert lock.statistics().tasks_waiting == 1
+        lock.release()
+    assert got == ["second"] and not lock.locked()
+    with pytest.raises(RuntimeError):
+        lock.release()
+
+
+# ---- ReadAhead ---------------------------------------------------------------------------
+
+
+class Raw:
+    """Stands in for the raw TCP connection under Noise: hands out chunks as they came."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks, self.reads = chunks, []
+        self.written: list[bytes] = []
+
+    async def read(self, n: int | None = None) -> bytes:
+        self.reads.append(n)
+        await trio.lowlevel.checkpoint()
+        return self.chunks.pop(0) if self.chunks else b""
+
+    async def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    async def close(self) -> None:
+        return None
+
+    def get_remote_address(self) -> tuple[str, int]:
+        return ("127.0.0.1", 4001)
+
+
+def test_read_ahead_serves_length_and_body_of_several_messages_from_one_read() -> None:
+    trio.run(read_ahead_serves_length_and_body_of_several_messages_from_one_read)
+
+
+async def read_ahead_serves_length_and_body_of_several_messages_from_one_read() -> None:
+    from libp2p.security.noise.io import NoisePacketReadWriter
+
+    raw = Raw([b"\x00\x03abc\x00\x02de", b"\x00\x04fg", b"hi"])
+    ahead = fastpath.ReadAhead(raw)
+    packets = NoisePacketReadWriter(ahead)  # type: ignore[arg-type]
+    assert await packets.read_msg() == b"abc"
+    assert await packets.read_msg() == b"de"
+    assert raw.reads == [fastpath.READ_AHEAD]  # both messages came out of one read
+    assert await packets.read_msg() == b"fghi"  # a body split over two reads
+    assert raw.reads == [fastpath.READ_AHEAD] * 3
+    await packets.write_msg(b"xyz")
+    assert raw.written == [b"\x00\x03xyz"]
+    assert ahead.get_remote_address() == ("127.0.0.1", 4001)
+    assert await ahead.read(2) == b""  # the end of the connection, as the raw one says
+
+
+def test_a_write_the_kernel_never_takes_fails_after_the_write_timeout() -> None:
+    trio.run(a_write_the_kernel_never_takes_fails_after_the_write_timeout,
+             clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+async def a_write_the_kernel_never_takes_fails_after_the_write_timeout() -> None:
+    mux, wire = muxer()
+
+    async def stalled(data: bytes) -> None:
+        await trio.sleep_forever()
+
+    wire.write = stalled  # type: ignore[method-assign]
+    started = trio.current_time()
+    with trio.CancelScope() as caller:  # a cancelled caller does not cut the write short
+        caller.cancel()
+        with pytest.raises(trio.TooSlowError):
+            await mux._write_frame(HEADER.pack(0, yamux.TYPE_PING, yamux.FLAG_SYN, 0, 1))
+    assert trio.current_time() - started == pytest.approx(fastpath.WRITE_TIMEOUT)
