@@ -86,7 +86,8 @@ class CardExchange:
         if card.peer_id and card.peer_id != peer_id:
             log.warning("peer %s sent a card naming peer %s", peer_id, card.peer_id)
         self.peers.set_card(peer_id, card)
-        self._card_event(peer_id).set()
+        if self.connections.is_connected(peer_id):  # else `forget` ran: a set event left
+            self._card_event(peer_id).set()  # here would skip asking on its next connection
         self.card_received(peer_id, card)
 
     def watch_inbound(self, peer_id: str) -> None:
