@@ -18,6 +18,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+# libp2p as a node loads it (slim.py), before any test module here imports libp2p itself
+import praxis_sdk.p2p  # noqa: F401
 from tests.support.waiting import wait_until
 
 HERE = Path(__file__).parent
