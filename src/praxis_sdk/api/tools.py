@@ -73,7 +73,7 @@ async def invoke(catalog: ToolCatalog, name: str, body: InvokeRequest) -> ToolRe
                                 timeout=body.timeout_s, caller="http")
 
 
-INVOKE_ROUTE = router.routes[-1]
+INVOKE_ROUTE = next(r for r in router.routes if getattr(r, "path", None) == INVOKE_PATH)
 
 
 def invoke_target(path: str) -> str | None:
