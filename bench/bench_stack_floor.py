@@ -1,0 +1,305 @@
+"""The floor of the agent's design under a remote tool call: its processes, loops, bridge,
+HTTP server and py-libp2p path, with none of Praxis's own logic. JSON out.
+
+    .venv/bin/python bench/bench_stack_floor.py [--calls 500] [--rounds 3] [--size 200]
+
+ARCHITECTURE.md fixes the shape a remote call runs through: each agent serves HTTP from
+an asyncio loop (uvicorn, with uvloop and httptools here), and runs its py-libp2p host
+(trio only) in a trio thread of its own, reached through `praxis_sdk.p2p.bridge`. This
+script builds that shape from the same parts and nothing else, in two processes:
+
+- `B`: the bridge and a py-libp2p host with `praxis_sdk.p2p.fastpath` (Noise, yamux, one
+  long-lived stream, as `/praxis/tool/2.0.0` uses it); each line read is answered by an
+  `async` function on B's asyncio loop (`bridge.to_asyncio`), which returns it as is;
+- `A`: the same host and bridge, plus uvicorn serving a bare ASGI app: `POST /call`
+  hands its body to the trio thread (`bridge.hand`), which writes it on the stream to B
+  and settles the call with B's answer.
+
+No catalog, no pydantic, no events, no records, no tool thread: what is measured is
+what this design costs before the agent does any work of its own.
+
+- `p2p_p50_us`: serial calls started on A's asyncio loop (what `bench_p2p.py` times
+  inside node A: asyncio -> trio -> B's trio -> B's asyncio -> back);
+- `http_p50_us`: serial `POST /call` on A from a keep-alive h11 client (what
+  `bench_p2p_agents.py` times as "remote, h11");
+- `cpu_us_per_call`: CPU of A and B (all threads, from /proc in 10 ms steps) per serial
+  HTTP call.
+
+Compare with `bench_p2p.py` and `bench_p2p_agents.py` taken in the same minutes: this
+machine's CPU speed drifts by up to 2x (`bench/cpu_drift.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import functools
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import multiaddr
+import trio
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+from bench.bench_p2p_agents import BareClient  # noqa: E402
+from bench.bench_p2p_floor import PROTOCOL, build_host, process_cpu, quicken  # noqa: E402
+from praxis_sdk.api.server import run_loop  # noqa: E402
+from praxis_sdk.p2p.bridge import Handoff, TrioBridge  # noqa: E402
+from praxis_sdk.tools.engines.threads import ToolThreads  # noqa: E402
+
+TOOLS = ("async", "thread")
+LISTEN = multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")
+
+
+def lines(buffer: bytearray, data: bytes) -> list[bytes]:
+    """Append `data` to `buffer`; take out and return every whole line now in it."""
+    buffer += data
+    out = []
+    while (cut := buffer.find(b"\n")) >= 0:
+        out.append(bytes(buffer[:cut + 1]))
+        del buffer[:cut + 1]
+    return out
+
+
+# ---- B: answers each line on its asyncio loop ---------------------------------------------
+
+
+async def answer(line: bytes) -> bytes:
+    return line
+
+
+def answer_blocking(line: bytes) -> bytes:
+    return line
+
+
+async def serve_b(threaded: bool) -> None:
+    bridge = TrioBridge("floor-b")
+    threads = ToolThreads()
+
+    async def answer_in_thread(line: bytes) -> bytes:
+        value = await threads.run(functools.partial(answer_blocking, line))
+        return value  # type: ignore[no-any-return]
+
+    respond = answer_in_thread if threaded else answer
+
+    async def handle(stream: Any) -> None:
+        quicken(stream)
+        buffer = bytearray()
+        try:
+            while data := await stream.read(65536):
+                for line in lines(buffer, data):
+                    await stream.write(await bridge.to_asyncio(respond, line))
+        except Exception:  # A went away
+            return
+
+    async def main(bridge: TrioBridge) -> None:
+        host = build_host(fastpath=True)
+        async with host.run(listen_addrs=[LISTEN]):
+            host.set_stream_handler(PROTOCOL, handle)
+            print(json.dumps({"addr": f"{host.get_addrs()[0]}/p2p/{host.get_id()}"}),
+                  flush=True)
+            bridge.ready()
+            await bridge.wait_stop()
+
+    await bridge.start(main, timeout=30)
+    await asyncio.Event().wait()
+
+
+# ---- A: HTTP in, the stream to B out ------------------------------------------------------
+
+
+class Caller:
+    """Trio: one long-lived stream to B; answers come back in the order lines went out."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.waiting: collections.deque[Handoff[bytes]] = collections.deque()
+        self.outbox: collections.deque[bytes] = collections.deque()
+        self.wake = trio.Event()
+
+    def start(self, handoff: Handoff[bytes], line: bytes) -> None:
+        """`bridge.hand` target: queue the line for the writer, no task per call."""
+        self.waiting.append(handoff)
+        self.outbox.append(line)
+        self.wake.set()
+
+    async def writer(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake = trio.Event()
+            batch = b"".join(self.outbox)
+            self.outbox.clear()
+            await self.stream.write(batch)
+
+    async def reader(self) -> None:
+        buffer = bytearray()
+        while data := await self.stream.read(65536):
+            for line in lines(buffer, data):
+                self.waiting.popleft().resolve(line)
+
+
+async def serve_a(b_addr: str) -> None:
+    import uvicorn
+    from libp2p.peer.peerinfo import info_from_p2p_addr
+
+    bridge = TrioBridge("floor-a")
+    callers: list[Caller] = []
+
+    async def main(bridge: TrioBridge) -> None:
+        host = build_host(fastpath=True)
+        async with host.run(listen_addrs=[LISTEN]):
+            info = info_from_p2p_addr(multiaddr.Multiaddr(b_addr))
+            await host.connect(info)
+            stream = await host.new_stream(info.peer_id, [PROTOCOL])
+            quicken(stream)
+            caller = Caller(stream)
+            callers.append(caller)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(caller.reader)
+                nursery.start_soon(caller.writer)
+                bridge.ready()
+                await bridge.wait_stop()
+                nursery.cancel_scope.cancel()
+
+    await bridge.start(main, timeout=30)
+    caller = callers[0]
+
+    async def call(line: bytes) -> bytes:
+        return await bridge.hand(caller.start, line)  # type: ignore[no-any-return]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if scope["path"] == "/p2p-serial":  # the body is the number of calls
+            await respond(send, json.dumps(await p2p_serial(call, int(body))).encode())
+            return
+        await respond(send, await call(body + b"\n"))
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # connections wait in the backlog until uvicorn serves
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", http="httptools",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    print(json.dumps({"http": f"http://127.0.0.1:{sock.getsockname()[1]}"}), flush=True)
+    await server.serve(sockets=[sock])
+
+
+async def respond(send: Any, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def p2p_serial(call: Any, calls: int) -> dict[str, float]:
+    line = b'{"x": "' + b"x" * 180 + b'"}\n'
+    for _ in range(50):
+        await call(line)
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        await call(line)
+        times.append((time.perf_counter() - started) * 1e6)
+    times.sort()
+    return {"p50_us": round(statistics.median(times), 1),
+            "p99_us": round(times[int(calls * 0.99) - 1], 1)}
+
+
+# ---- the driver ---------------------------------------------------------------------------
+
+
+def spawn(*args: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE,
+                            env=env)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit(f"{args[0]} did not start")
+    return proc, json.loads(line)
+
+
+def http_serial(url: str, calls: int, size: int, pids: tuple[int, int]) -> dict[str, Any]:
+    client = BareClient(url)
+    body = json.dumps({"x": "x" * (size - 10)}).encode()
+    for _ in range(50):
+        client.post("/call", body)
+    times = []
+    cpu = [process_cpu(pid) for pid in pids]
+    for _ in range(calls):
+        started = time.perf_counter()
+        status, data = client.post("/call", body)
+        times.append((time.perf_counter() - started) * 1e6)
+        assert status == 200 and data == body + b"\n", data
+    spent = [(process_cpu(pid) - before) / calls * 1e6
+             for pid, before in zip(pids, cpu, strict=True)]
+    client.close()
+    times.sort()
+    return {"http_p50_us": round(statistics.median(times), 1),
+            "http_p99_us": round(times[int(calls * 0.99) - 1], 1),
+            "cpu_us_per_call": {"a": round(spent[0]), "b": round(spent[1])}}
+
+
+def one_round(calls: int, size: int, tool: str) -> dict[str, Any]:
+    b, b_info = spawn("--serve-b", tool)
+    try:
+        a, a_info = spawn("--serve-a", b_info["addr"])
+        try:
+            out = http_serial(a_info["http"], calls, size, (a.pid, b.pid))
+            client = BareClient(a_info["http"])
+            p2p = json.loads(client.post("/p2p-serial", str(calls).encode())[1])
+            client.close()
+            return {"p2p_p50_us": p2p["p50_us"], "p2p_p99_us": p2p["p99_us"], **out,
+                    "load": [round(x, 2) for x in os.getloadavg()]}
+        finally:
+            a.terminate()
+            a.wait(10)
+    finally:
+        b.terminate()
+        b.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--tools", default=",".join(TOOLS),
+                        help="comma-separated, from: " + ", ".join(TOOLS))
+    parser.add_argument("--serve-b", choices=TOOLS, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-a", metavar="ADDR", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_b:
+        run_loop(serve_b(args.serve_b == "thread"))
+        return
+    if args.serve_a:
+        run_loop(serve_a(args.serve_a))
+        return
+    tools = [name for name in args.tools.split(",") if name in TOOLS]
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in tools}
+    for _ in range(args.rounds):  # interleaved: each kind sees the same CPU drift
+        for name in tools:
+            rounds[name].append(one_round(args.calls, args.size, name))
+    report = {name: {key: statistics.median(r[key] for r in runs)
+                     for key in ("p2p_p50_us", "http_p50_us")} | {"rounds": runs}
+              for name, runs in rounds.items()}
+    print(json.dumps({**report, "targets_us": {"p2p_p50_us": 1000, "http_p50_us": 2000}},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
