@@ -7,37 +7,17 @@ on missing steps, cycles, bad conditions, and `$names` no earlier step defines.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Collection
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from praxis_sdk.dsl.errors import DSLSyntaxError
 from praxis_sdk.errors import NotFound, PraxisError
 from praxis_sdk.runner.conditions import condition_names, names_in
 from praxis_sdk.runner.plan import Lookup, Plan, PlanInvalid, Step
+from praxis_sdk.tools import schemas
 from praxis_sdk.tools.spec import ToolSpec
-
-if TYPE_CHECKING:  # jsonschema loads at the first schema that is not flat
-    from jsonschema import Draft202012Validator
-
-SIMPLE_TYPES = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "null": lambda v: v is None,
-}
-SIMPLE_SCHEMA_KEYS = {"type", "properties", "required", "additionalProperties", "description",
-                      "title", "$schema"}
-SIMPLE_PROPERTY_KEYS = {"type", "description", "title", "default", "examples"}
-# Checking a schema against the meta-schema costs milliseconds; every plan of a node
-# meets the same few schemas again, so checked validators are kept across validations.
-_CHECKED: dict[str, Draft202012Validator] = {}
-MAX_CHECKED = 4096
 
 
 class Specs:
@@ -58,10 +38,9 @@ class Specs:
 
 
 class ArgumentChecker:
-    """Schema checks of arguments: a fast path for flat schemas, jsonschema for the rest."""
+    """Schema checks of plan arguments (`tools/schemas.py`), remembering what passed."""
 
     def __init__(self) -> None:
-        self._simple: dict[int, tuple[dict[str, Any], set[str], bool] | None] = {}
         self._passed: set[tuple[Any, ...]] = set()
 
     def problems(self, spec: ToolSpec, arguments: dict[str, Any],
@@ -70,86 +49,27 @@ class ArgumentChecker:
         here unless given) count as present."""
         if deferred is None:
             deferred = {k for k, v in arguments.items() if names_in(v)}
-        # the fast path depends only on names and value types: remember what passed (the
-        # names are strings and the types are not, so the flat tuple reads one way only)
-        signature = (id(spec.input_schema), *arguments, *map(type, arguments.values()),
-                     *deferred)
-        if signature in self._passed:
-            return []
         concrete = {k: v for k, v in arguments.items() if k not in deferred}
-        if self._fast_ok(spec, concrete, deferred):
-            self._passed.add(signature)
-            return []
+        shape = schemas.checks(spec.input_schema).shape
+        if shape is not None:
+            # a flat shape's answer depends only on names and value types: remember what
+            # passed (the names are strings and the types are not, so the flat tuple
+            # reads one way only; the shape in it keeps its identity from being reused)
+            signature = (shape, *arguments, *map(type, arguments.values()), *deferred)
+            if signature in self._passed:
+                return []
+            if shape.ok(concrete, deferred):
+                self._passed.add(signature)
+                return []
         schema = spec.input_schema
         out = [f"missing required argument {name!r}" for name in schema.get("required", [])
                if isinstance(name, str) and name not in arguments]
         relaxed = {k: v for k, v in schema.items() if k != "required"}
-        for err in sorted(self._validator(relaxed).iter_errors(concrete),
+        for err in sorted(schemas.validator(relaxed).iter_errors(concrete),
                           key=lambda e: [str(p) for p in e.path]):
             where = ".".join(str(p) for p in err.absolute_path)
             out.append(f"argument {where!r}: {err.message}" if where else err.message)
         return out
-
-    def _fast_ok(self, spec: ToolSpec, args: dict[str, Any], deferred: Collection[str]
-                 ) -> bool:
-        shape = self._shape(spec)
-        if shape is None:
-            return False
-        types, required, closed = shape
-        if any(name not in args and name not in deferred for name in required):
-            return False
-        for key, value in args.items():
-            check = types.get(key)
-            if check is None:
-                if closed:
-                    return False
-            elif not check(value):
-                return False
-        return True
-
-    def _shape(self, spec: ToolSpec) -> tuple[dict[str, Any], set[str], bool] | None:
-        key = id(spec.input_schema)
-        if key not in self._simple:
-            self._simple[key] = _simple_shape(spec.input_schema)
-        return self._simple[key]
-
-    def _validator(self, schema: dict[str, Any]) -> Draft202012Validator:
-        key = json.dumps(schema, sort_keys=True, default=str)
-        validator = _CHECKED.get(key)
-        if validator is None:
-            from jsonschema import Draft202012Validator
-            from jsonschema.exceptions import SchemaError
-
-            try:
-                Draft202012Validator.check_schema(schema)
-                validator = Draft202012Validator(schema)
-            except SchemaError:
-                validator = Draft202012Validator({"type": "object"})
-            if len(_CHECKED) >= MAX_CHECKED:
-                _CHECKED.clear()
-            _CHECKED[key] = validator
-        return validator
-
-
-def _simple_shape(schema: dict[str, Any]) -> tuple[dict[str, Any], set[str], bool] | None:
-    """(type checks, required, closed) for a flat schema; None when jsonschema must decide."""
-    if not set(schema) <= SIMPLE_SCHEMA_KEYS or schema.get("type", "object") != "object":
-        return None
-    extra = schema.get("additionalProperties", True)
-    if not isinstance(extra, bool):
-        return None
-    types: dict[str, Any] = {}
-    for name, prop in (schema.get("properties") or {}).items():
-        if not isinstance(prop, dict) or not set(prop) <= SIMPLE_PROPERTY_KEYS:
-            return None
-        kind = prop.get("type")
-        if kind is None:
-            types[name] = lambda v: True
-        elif isinstance(kind, str) and kind in SIMPLE_TYPES:
-            types[name] = SIMPLE_TYPES[kind]
-        else:
-            return None
-    return types, set(schema.get("required") or []), not extra
 
 
 def problems(plan: Plan, lookup: Lookup, checker: ArgumentChecker | None = None

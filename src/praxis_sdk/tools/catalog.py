@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import json
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from praxis_sdk.bus import EventBus
 from praxis_sdk.errors import InvalidInput, NotAllowed, NotFound, PraxisError, Timeout
 from praxis_sdk.metrics import Metrics
+from praxis_sdk.tools import schemas
 from praxis_sdk.tools.result import ToolResult
 from praxis_sdk.tools.spec import ToolProvider, ToolSpec, effective_timeout
-
-if TYPE_CHECKING:  # jsonschema loads at the first schema check (an idle agent has none)
-    from jsonschema import Draft202012Validator
 
 # When two providers offer the same name, the nearer one wins: local, then MCP, then peers
 # (ties broken by provider name). `name@provider` always picks one explicitly.
 SOURCE_RANK = {"local": 0, "mcp": 1, "peer": 2}
 GRACE_S = 5.0
-MAX_SCHEMAS = 4096  # validators remembered by schema object; cleared when full
 
 
 class CallIds:
@@ -59,8 +55,6 @@ class ToolCatalog:
     ) -> None:
         self._providers: dict[tuple[str, str], ToolProvider] = {}
         self._listeners: list[Callable[[], None]] = []
-        self._validators: dict[str, Draft202012Validator] = {}
-        self._by_schema: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
         self.bus = bus
         self.metrics = metrics
         self.default_timeout = default_timeout
@@ -156,11 +150,11 @@ class ToolCatalog:
         """Each way `arguments` break the tool's input schema, one readable line each."""
         if not isinstance(arguments, dict):
             return ["arguments must be a JSON object"]
-        validator = self._validator(spec)
-        if validator.is_valid(arguments):  # the usual case: no error list to build
+        check = schemas.checks(spec.input_schema)
+        if check.is_valid(arguments):  # the usual case: no error list to build
             return []
         out = []
-        for err in sorted(validator.iter_errors(arguments), key=lambda e: list(e.path)):
+        for err in sorted(check.validator.iter_errors(arguments), key=lambda e: list(e.path)):
             where = ".".join(str(p) for p in err.absolute_path)
             out.append(f"{where}: {err.message}" if where else err.message)
         return out
@@ -172,30 +166,6 @@ class ToolCatalog:
                 f"invalid arguments for {spec.name}: " + "; ".join(problems),
                 details={"tool": spec.name, "problems": problems},
             )
-
-    def _validator(self, spec: ToolSpec) -> Draft202012Validator:
-        """The checked validator of a schema, found by the schema object itself on the hot
-        path (no serialising per call), else by its JSON (equal schemas share one)."""
-        schema = spec.input_schema
-        seen = self._by_schema.get(id(schema))
-        if seen is not None and seen[0] is schema:
-            return seen[1]
-        key = json.dumps(schema, sort_keys=True, default=str)
-        validator = self._validators.get(key)
-        if validator is None:
-            from jsonschema import Draft202012Validator
-            from jsonschema.exceptions import SchemaError
-
-            try:
-                Draft202012Validator.check_schema(schema)
-                validator = Draft202012Validator(schema)
-            except SchemaError:
-                validator = Draft202012Validator({"type": "object"})
-            self._validators[key] = validator
-        if len(self._by_schema) >= MAX_SCHEMAS:
-            self._by_schema.clear()
-        self._by_schema[id(schema)] = (schema, validator)  # the reference keeps the id valid
-        return validator
 
     # ---------------------------------------------------------------- running
 
