@@ -6,7 +6,6 @@ then answers each command line with one JSON line:
   {"op": "dial", "target": "<multiaddr/p2p/id>"}  connect and send no card
   {"op": "card", "target": ..., "capabilities": [...]}
                                                    connect and swap cards properly
-  {"op": "hangup", "target": ...}                 close our connection to the node
   {"op": "open", "target": ..., "protocol": P, "behaviour": B}
                                                    open a stream and misbehave on it;
                                                    answers {"outcome": reset|eof|data|timeout}
@@ -94,9 +93,6 @@ class BadPeer:
             self.serving[options["protocol"]] = options["behaviour"]
             return {"ok": True}
         info = info_from_p2p_addr(multiaddr.Multiaddr(options["target"]))
-        if op == "hangup":
-            await self.host.disconnect(info.peer_id)
-            return {"ok": True}
         await self.host.connect(info)
         if op == "dial":
             return {"ok": True}

@@ -103,9 +103,10 @@ def test_peer_answers_our_card_request_badly(pair: tuple[Node, Node], bad_peers:
                                              behaviour: str) -> None:
     """The issue's case: a peer connects, sends no card, then answers our request badly."""
     victim, good = pair
-    bad = bad_peer(bad_peers)
-    bad.command(op="hangup", target=victim.multiaddr)  # a new connection: the node asks
-    wait_until(lambda: victim.peer_state(bad.peer_id) in (None, "gone"), 30, "the hang-up")
+    # a peer the node has never met: its first connection makes the node ask for its card
+    # (a hang-up of the last one would too, but py-libp2p now and then kept a connection
+    # it had been told to close, and the node rightly went on seeing the peer connected)
+    bad = bad_peer(bad_peers, fresh=True)
     bad.command(op="serve", protocol=CARD, behaviour=behaviour)
     mark = len(victim.log())
     if behaviour == "die":
