@@ -1,22 +1,25 @@
-"""The floor of the agent's design under a remote tool call: its processes, loops, bridge,
-HTTP server and py-libp2p path, with none of Praxis's own logic. JSON out.
+"""The floor of the agent's design under a remote tool call, with no Praxis logic. JSON out.
 
     .venv/bin/python bench/bench_stack_floor.py [--calls 500] [--rounds 3] [--size 200]
+                                                [--tools async,thread]
 
-ARCHITECTURE.md fixes the shape a remote call runs through: each agent serves HTTP from
-an asyncio loop (uvicorn, with uvloop and httptools here), and runs its py-libp2p host
+The design fixes the shape a remote call runs through: each agent serves HTTP from an
+asyncio loop (uvicorn, with uvloop and httptools here), and runs its py-libp2p host
 (trio only) in a trio thread of its own, reached through `praxis_sdk.p2p.bridge`. This
 script builds that shape from the same parts and nothing else, in two processes:
 
 - `B`: the bridge and a py-libp2p host with `praxis_sdk.p2p.fastpath` (Noise, yamux, one
-  long-lived stream, as `/praxis/tool/2.0.0` uses it); each line read is answered by an
-  `async` function on B's asyncio loop (`bridge.to_asyncio`), which returns it as is;
+  long-lived stream, as `/praxis/tool/2.0.0` uses it); each line read is answered as is
+  on B's asyncio loop (`bridge.to_asyncio`), by an `async` function (`--tools async`) or
+  by a plain one in a `ToolThreads` worker (`--tools thread`, how a plain tool runs);
 - `A`: the same host and bridge, plus uvicorn serving a bare ASGI app: `POST /call`
   hands its body to the trio thread (`bridge.hand`), which writes it on the stream to B
   and settles the call with B's answer.
 
-No catalog, no pydantic, no events, no records, no tool thread: what is measured is
-what this design costs before the agent does any work of its own.
+No catalog, no pydantic, no events, no metrics, no records: what is measured is what
+this design costs before the agent does any work of its own.
+
+For each kind of tool, interleaved over `--rounds` (one pair of processes a round):
 
 - `p2p_p50_us`: serial calls started on A's asyncio loop (what `bench_p2p.py` times
   inside node A: asyncio -> trio -> B's trio -> B's asyncio -> back);
