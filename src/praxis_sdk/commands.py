@@ -29,6 +29,23 @@ UrlOpt = Annotated[str, typer.Option(envvar="PRAXIS_URL", help="The agent's HTTP
 TokenOpt = Annotated[str | None, typer.Option(envvar="PRAXIS_TOKEN", help="Bearer token")]
 
 
+def main() -> None:
+    """Run the app; a usage error (a bad option value, an unknown option) is one `error:`
+    line naming the option, exit code 2, as every other error is."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # typer has printed the help
+            raise SystemExit(exc.exit_code) from None
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        fail(" ".join(exc.format_message().split()) + hint, exc.exit_code)
+    except typer.Abort:
+        fail("aborted")
+    if isinstance(code, int):
+        raise SystemExit(code)
+
+
 def follow(call: Callable[..., dict[str, Any]], url: str, text: str, **options: Any
            ) -> dict[str, Any]:
     """Run a remote command (`run_remote`, `ask_remote`) with its progress on stderr."""

@@ -107,8 +107,18 @@ def test_unknown_key_strict(tmp_path: Path) -> None:
 
 def test_unknown_flag(tmp_path: Path) -> None:
     out = cli("run", "--colour", "blue", cwd=tmp_path)
-    assert out.returncode == 2 and "No such option" in out.stderr
-    assert "Traceback" not in out.stderr
+    assert_one_line_error(out, 2, "No such option: --colour")
+    assert len(out.stderr.splitlines()) == 1, out.stderr
+
+
+def test_bad_option_value_is_one_line(tmp_path: Path) -> None:
+    for args, option in ((["run", "--port", "abc"], "'--port'"),
+                         (["run", "--p2p-port=x"], "'--p2p-port'"),
+                         (["dsl", "--timeout", "soon", "CALL x"], "'--timeout'"),
+                         (["init-config", "a.yaml", "b.yaml"], "unexpected extra argument")):
+        out = cli(*args, cwd=tmp_path)
+        assert_one_line_error(out, 2, option, "--help')")
+        assert out.stderr.count("\n") == 1 and "─" not in out.stderr, out.stderr
 
 
 def test_port_in_use(tmp_path: Path) -> None:
