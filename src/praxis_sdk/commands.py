@@ -107,8 +107,15 @@ def validate_config(config: ConfigOpt = None, strict: StrictOpt = False) -> None
     except PraxisError as exc:
         fail(exc.message, 2)
     typer.echo(settings.to_yaml(), nl=False)
-    typer.echo(f"# {len(contracts)} tool contracts: "
-               + ", ".join(c.name for c in contracts), err=True)
+    typer.echo(contracts_line([c.name for c in contracts], settings.agent.tools_dir), err=True)
+
+
+def contracts_line(names: list[str], tools_dir: str | None) -> str:
+    """`# 2 tool contracts: a, b`, saying so when the tools directory does not exist."""
+    line = f"# {len(names)} tool contracts" + (f": {', '.join(names)}" if names else "")
+    if tools_dir and not Path(tools_dir).is_dir():
+        line += f" (no tools directory at {tools_dir})"
+    return line
 
 
 @app.command("init-config")

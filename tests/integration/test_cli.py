@@ -42,6 +42,22 @@ def test_init_then_validate(tmp_path: Path) -> None:
     assert yaml.safe_load(out.stdout)["http"]["port"] == 8000
 
 
+def test_validate_counts_the_tool_contracts(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("agent:\n  tools_dir: ./tools\n")
+    out = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines()[-1] == "# 0 tool contracts (no tools directory at ./tools)"
+    (tmp_path / "tools").mkdir()
+    out = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
+    assert out.stderr.splitlines()[-1] == "# 0 tool contracts"
+    contract = tmp_path / "tools" / "shout" / "contract.yaml"
+    contract.parent.mkdir()
+    contract.write_text(yaml.safe_dump({"name": "shout", "description": "d", "engine": "python",
+                                        "entrypoint": "shout.py"}))
+    out = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
+    assert out.stderr.splitlines()[-1] == "# 1 tool contracts: shout", out.stderr
+
+
 def test_validate_masks_secrets(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("http:\n  auth_token: hunter2\nllm:\n  api_key: sk-1\n")
     out = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
