@@ -114,9 +114,9 @@ def run_options(argv: list[str]) -> dict[str, Any] | None:
 def main() -> None:
     options = run_options(sys.argv[1:])
     if options is None:
-        from praxis_sdk.commands import app
+        from praxis_sdk.commands import main as typer_main
 
-        app()
+        typer_main()
         return
     try:
         serve(**options)

@@ -29,6 +29,23 @@ UrlOpt = Annotated[str, typer.Option(envvar="PRAXIS_URL", help="The agent's HTTP
 TokenOpt = Annotated[str | None, typer.Option(envvar="PRAXIS_TOKEN", help="Bearer token")]
 
 
+def main() -> None:
+    """Run the app; a usage error (a bad option value, an unknown option) is one `error:`
+    line naming the option, exit code 2, as every other error is."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # typer has printed the help
+            raise SystemExit(exc.exit_code) from None
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        fail(" ".join(exc.format_message().split()) + hint, exc.exit_code)
+    except typer.Abort:
+        fail("aborted")
+    if isinstance(code, int):
+        raise SystemExit(code)
+
+
 def follow(call: Callable[..., dict[str, Any]], url: str, text: str, **options: Any
            ) -> dict[str, Any]:
     """Run a remote command (`run_remote`, `ask_remote`) with its progress on stderr."""
@@ -90,8 +107,15 @@ def validate_config(config: ConfigOpt = None, strict: StrictOpt = False) -> None
     except PraxisError as exc:
         fail(exc.message, 2)
     typer.echo(settings.to_yaml(), nl=False)
-    typer.echo(f"# {len(contracts)} tool contracts: "
-               + ", ".join(c.name for c in contracts), err=True)
+    typer.echo(contracts_line([c.name for c in contracts], settings.agent.tools_dir), err=True)
+
+
+def contracts_line(names: list[str], tools_dir: str | None) -> str:
+    """`# 2 tool contracts: a, b`, saying so when the tools directory does not exist."""
+    line = f"# {len(names)} tool contracts" + (f": {', '.join(names)}" if names else "")
+    if tools_dir and not Path(tools_dir).is_dir():
+        line += f" (no tools directory at {tools_dir})"
+    return line
 
 
 @app.command("init-config")

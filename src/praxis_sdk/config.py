@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +48,13 @@ class AgentConfig(Section):
     tools: list[dict[str, Any]] = Field(default_factory=list, description="Inline contracts")
     tools_dir: str | None = "./tools"
     external_mcp_endpoints: list[str | dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"must not be empty or blank (got {value!r})")
+        return value
 
 
 class HTTPConfig(Section):
@@ -334,16 +343,19 @@ def set_path(tree: dict[str, Any], dotted: str, value: Any) -> None:
     tree[leaf] = value
 
 
-def unknown_keys(model: type[BaseModel], data: Any, prefix: str = "") -> list[str]:
-    """Dotted paths in `data` that `model` does not declare (recursing into sections)."""
+def unknown_keys(model: type[BaseModel], data: Any, prefix: str = ""
+                 ) -> list[tuple[str, str | None]]:
+    """Dotted paths in `data` that `model` does not declare (recursing into sections),
+    each with the closest declared path, if one is close."""
     if not isinstance(data, dict):
         return []
-    found = []
+    found: list[tuple[str, str | None]] = []
     for key, value in data.items():
         path = f"{prefix}{key}"
         field = model.model_fields.get(key)
         if field is None:
-            found.append(path)
+            close = difflib.get_close_matches(str(key), list(model.model_fields), n=1)
+            found.append((path, f"{prefix}{close[0]}" if close else None))
             continue
         sub = field.annotation
         if isinstance(sub, type) and issubclass(sub, BaseModel):
@@ -352,6 +364,10 @@ def unknown_keys(model: type[BaseModel], data: Any, prefix: str = "") -> list[st
             for i, item in enumerate(value):
                 found += unknown_keys(MCPServerConfig, item, f"{path}[{i}].")
     return found
+
+
+def _unknown_line(path: str, close: str | None) -> str:
+    return f"{path} (did you mean {close}?)" if close else path
 
 
 def _drop(data: dict[str, Any], dotted: str) -> None:
@@ -366,6 +382,9 @@ def _drop(data: dict[str, Any], dotted: str) -> None:
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Parse a config file; any problem is a ConfigError naming the file and the cause."""
     file = Path(path)
+    if file.is_dir():
+        raise ConfigError(f"config path is a directory, not a file: {file}",
+                          details={"errors": [str(file)]})
     if not file.is_file():
         raise ConfigError(f"config file not found: {file}", details={"errors": [str(file)]})
     try:
@@ -402,18 +421,19 @@ def load_config(
     data = interpolate(read_yaml(path)) if path else {}
     unknown = unknown_keys(Settings, data)
     if unknown and strict:
-        raise ConfigError(
-            "unknown config keys: " + ", ".join(unknown), details={"errors": unknown}
-        )
-    for key in unknown:
+        lines = [_unknown_line(key, close) for key, close in unknown]
+        raise ConfigError("unknown config keys: " + ", ".join(lines), details={
+            "errors": [key for key, _ in unknown], "suggestions": [c for _, c in unknown]})
+    for key, close in unknown:
         _drop(data, key)
         if warnings is not None:
-            warnings.append(f"unknown config key ignored: {key}")
+            warnings.append(f"unknown config key ignored: {_unknown_line(key, close)}")
     token = _yaml_layer.set(data)
     try:
         return Settings(**_cli_layer(overrides))
     except ValidationError as exc:
-        raise config_error(exc, source=str(path) if path else None) from None
+        file = str(path) if path else None
+        raise config_error(exc, origin=lambda loc: _origin(loc, overrides, file)) from None
     finally:
         _yaml_layer.reset(token)
 
@@ -441,13 +461,48 @@ def _cli_layer(overrides: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def config_error(exc: ValidationError, source: str | None = None) -> ConfigError:
-    """One readable line per problem: `p2p.port: Input should be ... (got 'abc')`."""
-    lines = []
+def _origin(loc: tuple[int | str, ...], overrides: dict[str, Any], file: str | None
+            ) -> str | None:
+    """Where the value at `loc` came from: a flag, an environment variable or the file
+    (the layers in the order they win)."""
+    parts = [str(p) for p in loc]
+    dotted = ".".join(parts)
+
+    def covers(path: str) -> bool:
+        return dotted == path or dotted.startswith(f"{path}.")
+
+    for key, value in overrides.items():
+        if value is not None and covers(_SHORTCUTS.get(key, key.replace("__", "."))):
+            return f"--{key.replace('_', '-')}" if key in _SHORTCUTS else key
+    env = {name.upper(): name for name in os.environ}
+    for end in range(len(parts), 0, -1):
+        name = "PRAXIS_" + "__".join(parts[:end]).upper()
+        if name in env:
+            return env[name]
+    for name, path in LEGACY_ENV.items():
+        if name in env and covers(path):
+            return env[name]
+    return file
+
+
+def config_error(exc: ValidationError, source: str | None = None,
+                 origin: Callable[[tuple[int | str, ...]], str | None] | None = None
+                 ) -> ConfigError:
+    """One readable line per problem: `p2p.port: Input should be ... (got 'abc')`, led by
+    where the value came from (`source`, or `origin(loc)` per problem)."""
+    lines, wheres = [], []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         got = err.get("input")
         shown = "" if isinstance(got, dict) or err["type"] == "value_error" else f" (got {got!r})"
         lines.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}{shown}")
-    where = f"{source}: " if source else ""
-    return ConfigError(f"{where}invalid config: " + "; ".join(lines), details={"errors": lines})
+        wheres.append(origin(err["loc"]) if origin else source)
+    if len(set(wheres)) == 1:
+        where = f"{wheres[0]}: " if wheres[0] else ""
+        text = "; ".join(lines)
+    else:
+        where = ""
+        pairs = zip(wheres, lines, strict=True)
+        text = "; ".join(f"{w}: {line}" if w else line for w, line in pairs)
+    return ConfigError(f"{where}invalid config: {text}",
+                       details={"errors": lines, "sources": wheres})

@@ -60,7 +60,7 @@ def wait_linked(net: LocalNet, timeout: float = 30) -> None:
 def step_line(step_id: str, step: dict[str, Any]) -> str:
     """`s3 text_analyzer  completed  on praxis-agent-2 via sandbox: {...}`."""
     if step.get("status") == "skipped":
-        return f"{step_id} {step.get('tool', ''):<14} skipped    (its IF branch was not taken)"
+        return f"{step_id} {step.get('tool', ''):<14} skipped    (its branch was not taken)"
     res = step.get("result") or {}
     where = f"{res.get('provider', step.get('provider'))} via {res.get('engine', '?')}"
     if res.get("structured") is not None:
@@ -70,7 +70,12 @@ def step_line(step_id: str, step: dict[str, Any]) -> str:
     else:
         shown = " ".join(str(c.get("text", "")) for c in res.get("content") or [])
     return f"{step_id} {step.get('tool', ''):<14} {step.get('status', ''):<10} on {where}: " \
-           f"{shown[:160]}"
+           f"{clip(shown)}"
+
+
+def clip(text: str, width: int = 160) -> str:
+    """`text` as it fits in `width` characters, ending in `…` when it was cut."""
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def run_demo(net: LocalNet, emit: Emit = print) -> dict[str, Any]:

@@ -76,6 +76,20 @@ ERRORS_BY_CODE: dict[str, type[PraxisError]] = {
 }
 
 
+def first_leaf(exc: BaseException) -> BaseException:
+    """The first exception inside (nested) exception groups; `exc` itself otherwise."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def describe(exc: BaseException) -> str:
+    """An exception's text for a user, or its type name when the text is empty (as with
+    httpx's ConnectError); exception groups are described by their first leaf."""
+    leaf = first_leaf(exc)
+    return str(leaf) or type(leaf).__name__
+
+
 def from_dict(data: dict[str, Any]) -> PraxisError:
     """Rebuild an error sent by another node or process (unknown codes stay generic)."""
     cls = ERRORS_BY_CODE.get(str(data.get("code")), PraxisError)

@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect, make_url
 
-from praxis_sdk.errors import NotFound, PraxisError, Unavailable
+from praxis_sdk.errors import NotFound, PraxisError, Unavailable, describe
 from praxis_sdk.futures import settle
 
 SCHEMA_VERSION = 1
@@ -238,7 +238,7 @@ class _Writer:
                     else:
                         results += _outcomes(futures, value, None)
         except Exception as exc:  # the transaction failed: every write in it failed
-            failed = Unavailable(f"store write failed: {exc}")
+            failed = Unavailable(f"store write failed: {describe(exc)}")
             return _outcomes([future for _, future in batch], None, failed)
         return results
 

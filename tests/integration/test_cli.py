@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -12,9 +13,11 @@ import yaml
 from tests.support.agents import agent_config
 
 
-def cli(*args: str, cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, cwd: Path, timeout: float = 30, env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "praxis_sdk", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
 
 
 def test_version(tmp_path: Path) -> None:
@@ -37,6 +40,22 @@ def test_init_then_validate(tmp_path: Path) -> None:
     out = cli("validate-config", "-c", "agent.yaml", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert yaml.safe_load(out.stdout)["http"]["port"] == 8000
+
+
+def test_validate_counts_the_tool_contracts(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("agent:\n  tools_dir: ./tools\n")
+    out = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines()[-1] == "# 0 tool contracts (no tools directory at ./tools)"
+    (tmp_path / "tools").mkdir()
+    out = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
+    assert out.stderr.splitlines()[-1] == "# 0 tool contracts"
+    contract = tmp_path / "tools" / "shout" / "contract.yaml"
+    contract.parent.mkdir()
+    contract.write_text(yaml.safe_dump({"name": "shout", "description": "d", "engine": "python",
+                                        "entrypoint": "shout.py"}))
+    out = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
+    assert out.stderr.splitlines()[-1] == "# 1 tool contracts: shout", out.stderr
 
 
 def test_validate_masks_secrets(tmp_path: Path) -> None:
@@ -71,18 +90,51 @@ def test_missing_config(tmp_path: Path) -> None:
     assert_one_line_error(cli("run", "-c", "nope.yaml", cwd=tmp_path), 2, "not found")
 
 
+def test_config_directory(tmp_path: Path) -> None:
+    assert_one_line_error(cli("validate-config", "-c", str(tmp_path), cwd=tmp_path), 2,
+                          f"config path is a directory, not a file: {tmp_path}")
+
+
+def test_bad_values_name_their_flag_or_variable(tmp_path: Path) -> None:
+    (tmp_path / "agent.yaml").write_text("agent:\n  name: a\n")
+    assert_one_line_error(cli("run", "-c", "agent.yaml", "--port", "99999", cwd=tmp_path), 2,
+                          "error: --port: invalid config: http.port: ", "(got 99999)")
+    assert_one_line_error(cli("run", "-c", "agent.yaml", "--log-level", "verbose",
+                              cwd=tmp_path), 2,
+                          "error: --log-level: invalid config: logging.level: ")
+    out = cli("validate-config", "-c", "agent.yaml", cwd=tmp_path,
+              env={"PRAXIS_HTTP__PORT": "abc"})
+    assert_one_line_error(out, 2, "error: PRAXIS_HTTP__PORT: invalid config: http.port: ",
+                          "(got 'abc')")
+    out = cli("validate-config", "-c", "agent.yaml", cwd=tmp_path, env={"AGENT_NAME": ""})
+    assert_one_line_error(out, 2, "error: AGENT_NAME: invalid config: agent.name: must not be "
+                          "empty or blank (got '')")
+
+
 def test_unknown_key_strict(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("http:\n  prot: 1\n")
     loose = cli("validate-config", "-c", "a.yaml", cwd=tmp_path)
-    assert loose.returncode == 0 and "http.prot" in loose.stderr
+    assert loose.returncode == 0
+    assert "warning: unknown config key ignored: http.prot (did you mean http.port?)" \
+        in loose.stderr.splitlines()
     assert_one_line_error(cli("validate-config", "--strict", "-c", "a.yaml", cwd=tmp_path), 2,
-                          "http.prot")
+                          "unknown config keys: http.prot (did you mean http.port?)")
 
 
 def test_unknown_flag(tmp_path: Path) -> None:
     out = cli("run", "--colour", "blue", cwd=tmp_path)
-    assert out.returncode == 2 and "No such option" in out.stderr
-    assert "Traceback" not in out.stderr
+    assert_one_line_error(out, 2, "No such option: --colour")
+    assert len(out.stderr.splitlines()) == 1, out.stderr
+
+
+def test_bad_option_value_is_one_line(tmp_path: Path) -> None:
+    for args, option in ((["run", "--port", "abc"], "'--port'"),
+                         (["run", "--p2p-port=x"], "'--p2p-port'"),
+                         (["dsl", "--timeout", "soon", "CALL x"], "'--timeout'"),
+                         (["init-config", "a.yaml", "b.yaml"], "unexpected extra argument")):
+        out = cli(*args, cwd=tmp_path)
+        assert_one_line_error(out, 2, option, "--help')")
+        assert out.stderr.count("\n") == 1 and "─" not in out.stderr, out.stderr
 
 
 def test_port_in_use(tmp_path: Path) -> None:

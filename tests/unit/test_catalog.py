@@ -71,8 +71,28 @@ async def test_unknown_tool_names_close_matches(catalog: ToolCatalog) -> None:
     with pytest.raises(NotFound) as info:
         await catalog.invoke("shoutt", {"text": "a"})
     assert info.value.details["suggestions"] == ["shout"]
-    with pytest.raises(NotFound, match="on provider 'nobody'"):
+
+
+async def test_unknown_provider_lists_the_known_ones(catalog: ToolCatalog) -> None:
+    with pytest.raises(NotFound) as info:
+        catalog.lookup("echo@agent-c")
+    assert info.value.message == ("unknown provider 'agent-c' (for tool 'echo'); "
+                                  "known providers: agent-b, files, me")
+    assert info.value.details["providers"] == ["agent-b", "files", "me"]
+    assert info.value.details["suggestions"] == ["agent-b"]
+    with pytest.raises(NotFound, match="known providers: agent-b, files, me$"):
         catalog.lookup("echo@nobody")
+
+
+async def test_pinned_provider_without_the_tool(catalog: ToolCatalog) -> None:
+    with pytest.raises(NotFound) as info:
+        catalog.lookup("shoutt@agent-b")
+    assert info.value.message == "unknown tool 'shoutt' on provider 'agent-b'; did you mean shout?"
+    with pytest.raises(NotFound) as info:
+        catalog.lookup("read_file@agent-b")
+    assert info.value.message == ("unknown tool 'read_file' on provider 'agent-b'; "
+                                  "'read_file' is on files")
+    assert info.value.details["providers"] == ["files"]
 
 
 async def test_every_argument_problem_is_listed(catalog: ToolCatalog) -> None:

@@ -97,7 +97,15 @@ def test_unknown_key_warns_with_path(tmp_path: Path) -> None:
     settings = load_config(path, warnings=warnings)
     assert settings.p2p.port == 4001
     assert warnings == ["unknown config key ignored: bogus",
-                        "unknown config key ignored: p2p.prot"]
+                        "unknown config key ignored: p2p.prot (did you mean p2p.port?)"]
+
+
+def test_unknown_section_names_the_close_one(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    load_config(write(tmp_path, {"htpp": {"port": 1}}), warnings=warnings)
+    assert warnings == ["unknown config key ignored: htpp (did you mean http?)"]
+    with pytest.raises(ConfigError, match=r"unknown config keys: htpp \(did you mean http\?\)"):
+        load_config(write(tmp_path, {"htpp": {"port": 1}}), strict=True)
 
 
 def test_unknown_key_is_an_error_when_strict(tmp_path: Path) -> None:
@@ -119,6 +127,45 @@ def test_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.yaml")
 
 
+def test_directory_is_not_a_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory, not a file"):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize(("env", "cli", "source", "path"), [
+    ({}, {"port": 99999}, "--port", "http.port"),
+    ({}, {"log_level": "verbose"}, "--log-level", "logging.level"),
+    ({"PRAXIS_HTTP__PORT": "abc"}, {}, "PRAXIS_HTTP__PORT", "http.port"),
+    ({"PRAXIS_LOG_LEVEL": "loud"}, {}, "PRAXIS_LOG_LEVEL", "logging.level"),
+    ({"AGENT_NAME": ""}, {}, "AGENT_NAME", "agent.name"),
+    ({"PRAXIS_AGENT__NAME": "  "}, {}, "PRAXIS_AGENT__NAME", "agent.name"),
+])
+def test_error_names_where_the_value_came_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict, cli: dict, source: str,
+        path: str) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, {"agent": {"name": "a"}}), **cli)
+    assert info.value.message.startswith(f"{source}: invalid config: {path}: ")
+
+
+def test_errors_from_several_places_name_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    monkeypatch.setenv("PRAXIS_HTTP__PORT", "abc")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, {"p2p": {"port": "four"}}))
+    message = info.value.message
+    assert message.startswith("invalid config: ")
+    assert f"{tmp_path / 'agent.yaml'}: p2p.port: " in message
+    assert "PRAXIS_HTTP__PORT: http.port: " in message
+
+
+def test_blank_agent_name_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"agent\.name: must not be empty or blank \(got ''\)"):
+        load_config(write(tmp_path, {"agent": {"name": ""}}))
+
+
 def test_malformed_yaml_names_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"invalid YAML at line \d+, column \d+: expected"):
         load_config(write(tmp_path, "agent:\n  name: [unclosed\n"))
@@ -135,7 +182,7 @@ names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), m
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    name=names,
+    name=names.filter(str.strip),
     port=st.integers(0, 65535),
     mdns=st.booleans(),
     bootstrap=st.lists(names, max_size=3),

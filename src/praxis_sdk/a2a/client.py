@@ -33,7 +33,14 @@ from google.protobuf.json_format import MessageToDict
 
 from praxis_sdk.a2a.hops import HOPS_KEY, MAX_HOPS, current_hops
 from praxis_sdk.a2a.tasks import FINAL, state_name
-from praxis_sdk.errors import InvalidInput, NotAllowed, NotFound, PraxisError, Unavailable
+from praxis_sdk.errors import (
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    PraxisError,
+    Unavailable,
+    describe,
+)
 from praxis_sdk.lean import load_lean
 
 if TYPE_CHECKING:  # the SDK's client (about 3 MiB) loads at the first delegation
@@ -106,7 +113,7 @@ class Delegator:
                 raise PraxisError(f"delegated task on {agent} did not finish within "
                                   f"{deadline:g}s; it was cancelled") from None
             except A2AClientError as exc:
-                raise Unavailable(f"A2A request to {agent} failed: {exc}") from None
+                raise Unavailable(f"A2A request to {agent} failed: {describe(exc)}") from None
         return result
 
     async def _follow(self, client: SDKClient, message: Message, result: Delegation,

@@ -28,7 +28,8 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.message import SessionMessage
 
 from praxis_sdk.config import MCPLimits, MCPServerConfig
-from praxis_sdk.errors import InvalidInput, Unavailable
+from praxis_sdk.errors import InvalidInput, Unavailable, first_leaf
+from praxis_sdk.errors import describe as describe_error
 from praxis_sdk.tools.result import TextContent, ToolResult, parse_structured
 from praxis_sdk.tools.spec import ToolSpec
 
@@ -176,11 +177,10 @@ def to_tool_spec(server: str, tool: types.Tool, *, expose: bool = False) -> Tool
 
 def describe(exc: BaseException) -> str:
     """A one-line reason, unwrapping exception groups to their first leaf."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
+    exc = first_leaf(exc)
     if isinstance(exc, MCPError):
         return f"MCP error {exc.error.code}: {exc.error.message}"
-    text = str(exc) or type(exc).__name__
+    text = describe_error(exc)
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import multiaddr
 from libp2p.peer.peerinfo import PeerInfo
 
-from praxis_sdk.errors import InvalidInput, Unavailable
+from praxis_sdk.errors import InvalidInput, Unavailable, describe
 from praxis_sdk.p2p import wire
 from praxis_sdk.p2p.connections import Connections, parse_id
 from praxis_sdk.p2p.failures import Supervisor
@@ -47,7 +47,7 @@ class Dialer:
             host.get_network().unblock_peer(info.peer_id)
             await host.connect(info)
         except Exception as exc:
-            raise Unavailable(f"cannot dial {peer_id}: {exc}") from exc
+            raise Unavailable(f"cannot dial {peer_id}: {describe(exc)}") from exc
         finally:
             self.connections.dial_ended(peer_id)
 

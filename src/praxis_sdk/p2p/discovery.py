@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import ifaddr
 
-from praxis_sdk.errors import InvalidInput, Unavailable
+from praxis_sdk.errors import InvalidInput, Unavailable, describe
 
 if TYPE_CHECKING:  # httpx loads with the client of the first URL entry (`targets.py`)
     import httpx
@@ -80,7 +80,7 @@ async def resolve_url(url: str, client: httpx.AsyncClient, timeout: float) -> tu
         reply.raise_for_status()
         info = reply.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise Unavailable(f"cannot read {url}/p2p/info: {exc}") from exc
+        raise Unavailable(f"cannot read {url}/p2p/info: {describe(exc)}") from exc
     peer_id = info.get("peer_id") if isinstance(info, dict) else None
     addresses = info.get("addresses") if isinstance(info, dict) else None
     if not isinstance(peer_id, str) or not isinstance(addresses, list):

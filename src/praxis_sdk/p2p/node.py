@@ -18,7 +18,7 @@ import trio
 from libp2p.crypto.keys import KeyPair
 from libp2p.peer.id import ID
 
-from praxis_sdk.errors import Unavailable
+from praxis_sdk.errors import Unavailable, describe
 from praxis_sdk.p2p import pipeline, protocols, wire
 from praxis_sdk.p2p.bridge import Handoff, Reply, TrioBridge
 from praxis_sdk.p2p.calls import Calls
@@ -196,7 +196,7 @@ class P2PNode:
             return await self.host.new_stream(parse_id(peer_id), [protocol])
         except Exception as exc:
             self.metrics.error(protocol, "open")
-            raise Unavailable(f"cannot open {protocol} to {peer_id}: {exc}") from exc
+            raise Unavailable(f"cannot open {protocol} to {peer_id}: {describe(exc)}") from exc
 
     def _on_new_peer(self, peer_id: str, inbound: bool) -> None:
         self.bridge.emit(self.hooks.peer_state, peer_id, "connected")

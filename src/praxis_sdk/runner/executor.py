@@ -188,7 +188,7 @@ class Executor:
                 await self._node_failed(run, step, exc.to_dict())
                 return None
             if not holds:
-                self._log(run, "info", f"step {step.id} skipped: {step.condition} is false")
+                self._log(run, "info", f"step {step.id} skipped: {skip_reason(step.condition)}")
                 await self._set(run, step, "skipped")
                 return None
         if step.tool is None:
@@ -371,3 +371,34 @@ class Executor:
             if self._runs.get(run.state.id) is run:
                 del self._runs[run.state.id]
 
+
+def _closes(text: str, start: int) -> int:
+    """Where the parenthesis at `start` closes (quoted text skipped); -1 if it does not."""
+    depth, quote = 0, ""
+    for i in range(start, len(text)):
+        char = text[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def skip_reason(condition: str) -> str:
+    """Why a step whose condition was false did not run, in plain words: an IF step's
+    `(x > 1) is false`, an ELSE step's (`not (x > 1)`, as compile.py writes it)
+    `(x > 1) is true`, nested branches' `(a) and (not (b)) does not hold`."""
+    text = condition.strip()
+    if text.startswith("not (") and _closes(text, 4) == len(text) - 1:
+        return f"{text[4:]} is true (ELSE branch)"
+    if text.startswith("(") and _closes(text, 0) == len(text) - 1:
+        return f"{text} is false"
+    if text.startswith("(") and " and (" in text:
+        return f"{text} does not hold"
+    return f"({text}) is false"

@@ -17,7 +17,14 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import connect
 
-from praxis_sdk.errors import PraxisError, Timeout, Unauthorized, Unavailable, from_dict
+from praxis_sdk.errors import (
+    PraxisError,
+    Timeout,
+    Unauthorized,
+    Unavailable,
+    describe,
+    from_dict,
+)
 
 Emit = Callable[[str], None]
 
@@ -63,9 +70,9 @@ def _session(url: str, kind: str, payload: dict[str, Any], until: str, *, token:
         raise Unavailable(f"the agent at {url} answered HTTP {status} to the WebSocket "
                           "handshake") from None
     except (OSError, InvalidHandshake, TimeoutError) as exc:
-        raise Unavailable(f"cannot reach the agent at {url}: {exc}") from None
+        raise Unavailable(f"cannot reach the agent at {url}: {describe(exc)}") from None
     except ConnectionClosed as exc:
-        raise Unavailable(f"the agent at {url} closed the connection: {exc}") from None
+        raise Unavailable(f"the agent at {url} closed the connection: {describe(exc)}") from None
 
 
 def _follow(ws: Any, until: str, deadline: float, timeout: float, emit: Emit

@@ -135,13 +135,34 @@ class ToolCatalog:
         return self.resolve(name, provider)[0]
 
     def _not_found(self, tool: str, provider: str | None) -> NotFound:
-        names = sorted({s.name for s in self.specs()})
+        known = sorted({key[1] for key in self._providers})
+        if provider and provider not in known:
+            return self._unknown_provider(tool, provider, known)
+        pool = self._providers.values() if not provider else [
+            p for key, p in self._providers.items() if key[1] == provider]
+        names = sorted({s.name for p in pool for s in p.tools()})
         close = difflib.get_close_matches(tool, names, n=3, cutoff=0.6)
         where = f" on provider {provider!r}" if provider else ""
         hint = f"; did you mean {', '.join(close)}?" if close else ""
+        elsewhere = sorted({s.provider for s in self.specs() if s.name == tool}) \
+            if provider else []
+        also = f"; {tool!r} is on {', '.join(elsewhere)}" if elsewhere else ""
         return NotFound(
-            f"unknown tool {tool!r}{where}{hint}",
-            details={"tool": tool, "provider": provider, "suggestions": close},
+            f"unknown tool {tool!r}{where}{hint}{also}",
+            details={"tool": tool, "provider": provider, "suggestions": close,
+                     "providers": elsewhere},
+        )
+
+    @staticmethod
+    def _unknown_provider(tool: str, provider: str, known: list[str]) -> NotFound:
+        """A pinned provider (`tool@provider`) that no one here is called."""
+        close = difflib.get_close_matches(provider, known, n=3, cutoff=0.6)
+        ordered = close + [name for name in known if name not in close]
+        listed = f"known providers: {', '.join(ordered)}" if ordered else "no providers known"
+        return NotFound(
+            f"unknown provider {provider!r} (for tool {tool!r}); {listed}",
+            details={"tool": tool, "provider": provider, "suggestions": close,
+                     "providers": ordered},
         )
 
     # ---------------------------------------------------------------- validation

@@ -44,11 +44,16 @@ def test_cli_dsl(spawn_agent: Any, tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "2 problems" in bad.stderr and "line 2" in bad.stderr
 
+    stray = dsl('CALL calculator@praxis-agent-3 "1"', env=env, cwd=tmp_path)
+    assert stray.returncode == 1
+    assert "unknown provider 'praxis-agent-3' (for tool 'calculator'); known providers: " \
+        in stray.stderr and "did you mean calculator" not in stray.stderr
+
     denied = dsl("CALL calculator 1", env={**env, "PRAXIS_TOKEN": "wrong"}, cwd=tmp_path)
     assert denied.returncode == 1 and "token" in denied.stderr
 
     down = dsl("--url", "http://127.0.0.1:9", "CALL calculator 1", env=env, cwd=tmp_path)
     assert down.returncode == 1 and "cannot reach" in down.stderr
 
-    for result in (failed, bad, denied, down):
+    for result in (failed, bad, stray, denied, down):
         assert "Traceback" not in result.stderr

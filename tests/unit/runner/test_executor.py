@@ -10,6 +10,7 @@ import pytest
 
 from praxis_sdk.errors import NotFound
 from praxis_sdk.runner import Executor, Plan, Retry, RunState, compile_dsl, plan_from_graph
+from praxis_sdk.runner.executor import skip_reason
 
 from .tools import Provider
 
@@ -90,11 +91,11 @@ async def test_variables_flow_between_steps(provider, executor) -> None:
     assert state.summary()["outputs"]["c"] == {"counts": {"words": 3, "chars": 13}}
 
 
-@pytest.mark.parametrize(("text", "ran", "skipped"), [
-    ("a b c", "big", "small"),
-    ("a", "small", "big"),
+@pytest.mark.parametrize(("text", "ran", "skipped", "why"), [
+    ("a b c", "big", "small", "step s3 skipped: ($c.counts.words > 2) is true (ELSE branch)"),
+    ("a", "small", "big", "step s2 skipped: ($c.counts.words > 2) is false"),
 ])
-async def test_conditions_pick_a_branch(provider, recorder, executor, text, ran, skipped):
+async def test_conditions_pick_a_branch(provider, recorder, executor, text, ran, skipped, why):
     plan = compile_dsl(f"CALL count --text '{text}' AS c\nIF $c.counts.words > 2\n"
                        " CALL echo big AS out\nELSE\n CALL echo small AS out\nEND\n"
                        "CALL echo $out", provider.lookup)
@@ -104,7 +105,7 @@ async def test_conditions_pick_a_branch(provider, recorder, executor, text, ran,
     assert state.nodes[by_text[ran]].status == "completed"
     assert state.nodes[by_text[skipped]].status == "skipped"
     assert state.nodes["s4"].result.text == ran
-    assert any(k == "workflowLog" and "skipped" in p["message"] for k, p in recorder.events)
+    assert any(k == "workflowLog" and p["message"] == why for k, p in recorder.events)
 
 
 async def test_retries_with_backoff(provider, recorder, executor) -> None:
@@ -206,3 +207,12 @@ async def test_unknown_runs_and_marker_nodes(provider, executor) -> None:
     assert state.id == "fixed-id" and state.status == "completed"
     assert executor.get("fixed-id") is state
     assert state.nodes["start"].status == "completed"
+
+
+@pytest.mark.parametrize(("condition", "why"), [
+    ("$n > 10", "($n > 10) is false"),
+    ("not ($n > 10)", "($n > 10) is true (ELSE branch)"),
+    ('($n > 1) and (not ($s == ")"))', '($n > 1) and (not ($s == ")")) does not hold'),
+])
+def test_skip_reason_is_plain(condition: str, why: str) -> None:
+    assert skip_reason(condition) == why
