@@ -201,7 +201,6 @@ def main() -> None:
         "bare_fastapi_health": baseline,
         "ratio": round(health["requests_per_s"] / baseline["requests_per_s"], 2),
         "ratio_target": 0.8,
-        "invoke_local_echo": median_of(runs["agent_echo"]),
         "invoke": {key: median_of(runs[key]) for key in runs if key.endswith(INVOKES)},
         "invoke_ratio": {tool: round(median_of(runs[f"agent_{tool}"])["requests_per_s"]
                                      / median_of(runs[f"bare_{tool}"])["requests_per_s"], 2)

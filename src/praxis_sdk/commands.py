@@ -7,13 +7,16 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from praxis_sdk import __version__
 from praxis_sdk.cli import fail, load, serve, start_logging
 from praxis_sdk.errors import PraxisError
+
+if TYPE_CHECKING:
+    from praxis_sdk.localnet import Ports
 
 app = typer.Typer(
     name="praxis-agent", help="Praxis agent node.", no_args_is_help=True,
@@ -163,18 +166,30 @@ def dsl(
 
 PortBaseOpt = Annotated[int, typer.Option(
     "--port-base", envvar="PRAXIS_DEMO_PORT_BASE",
-    help="Agent 1's HTTP port; the others follow (8000: 8000, 8001, 3002, 4001, 4002)")]
+    help="Agent 1's HTTP port N; the others follow: agent 2 HTTP N+1, MCP N-4998, libp2p "
+    "N-3999 and N-3998 (8000: 8000, 8001, 3002, 4001, 4002). A base that puts a port on "
+    "one of those defaults (e.g. 9000: MCP on 4002) is refused")]
 HomeOpt = Annotated[Path, typer.Option(
     "--dir", help="Folder for the services' data, logs and the shared files")]
+
+
+def local_ports(base: int) -> Ports:
+    """The `Ports` of `--port-base`, or exit 2 with the reason it cannot be used."""
+    from praxis_sdk.localnet import Ports, port_base_problem
+
+    problem = port_base_problem(base)
+    if problem is not None:
+        fail(problem, 2)
+    return Ports.from_base(base)
 
 
 @app.command()
 def up(port_base: PortBaseOpt = 8000, home: HomeOpt = Path("praxis-net")) -> None:
     """Start the local network (MCP filesystem server + two agents) until Ctrl-C."""
-    from praxis_sdk.localnet import LocalNet, Ports
+    from praxis_sdk.localnet import LocalNet
 
     try:
-        with LocalNet(home, Ports.from_base(port_base), emit=typer.echo) as net:
+        with LocalNet(home, local_ports(port_base), emit=typer.echo) as net:
             took = net.start()
             typer.echo(f"all healthy in {took:.2f}s; try: praxis-agent dsl --url "
                        f"{net.services[1].url} 'CALL calculator --expression \"6*7\"'"
@@ -194,10 +209,10 @@ def demo(
 ) -> None:
     """Start the local network, run a workflow across both agents and the MCP server."""
     from praxis_sdk.demo import run_demo
-    from praxis_sdk.localnet import LocalNet, Ports
+    from praxis_sdk.localnet import LocalNet
 
     try:
-        with LocalNet(home, Ports.from_base(port_base), emit=typer.echo) as net:
+        with LocalNet(home, local_ports(port_base), emit=typer.echo) as net:
             net.start()
             outcome = run_demo(net, emit=typer.echo)
             if keep and outcome.get("success"):

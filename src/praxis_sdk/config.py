@@ -67,6 +67,10 @@ class HTTPConfig(Section):
         None, description="Host headers /mcp accepts; unset: loopback names on a loopback "
         "bind, else any"
     )
+    published_host: str | None = Field(
+        None, description="Host address a container publishes this port on (Compose sets "
+        "it from PRAXIS_BIND); the open-API warning checks it instead of host"
+    )
 
     @field_validator("auth_token")
     @classmethod
@@ -301,11 +305,16 @@ class Settings(BaseSettings):
 def security_warnings(config: Settings) -> list[str]:
     """What makes this node open to anyone who can reach it (logged at start, in /health)."""
     http = config.http
-    if http.auth_token is None and not is_loopback(http.host):
-        return [f"http.auth_token is not set and the API listens on {http.host}: anyone "
-                "who reaches this address can run tools and workflows; set a token or "
-                "bind 127.0.0.1"]
-    return []
+    if http.auth_token is not None or is_loopback(http.host):
+        return []
+    if http.published_host is None:
+        where = f"the API listens on {http.host}"
+    elif is_loopback(http.published_host):
+        return []
+    else:
+        where = f"the API is published on {http.published_host}"
+    return [f"http.auth_token is not set and {where}: anyone who reaches this address "
+            "can run tools and workflows; set a token or bind 127.0.0.1"]
 
 
 def _reveal(model: BaseModel, data: dict[str, Any]) -> None:

@@ -3,7 +3,8 @@
 The Compose topology on one machine, as processes: the MCP filesystem server and two
 agents started from the shipped `configs/agent1.yaml` and `configs/agent2.yaml`, with
 loopback ports from one base (HTTP base and base+1, MCP base-8000+3002, libp2p
-base-8000+4001 and +4002) and one folder per service under the network's home. Agent 2
+base-8000+4001 and +4002; a base whose ports land on the default layout's is refused) and
+one folder per service under the network's home. Agent 2
 joins agent 1 by HTTP bootstrap; agent 1 has the filesystem server as its MCP server.
 Tools run in the bubblewrap sandbox. Configs and tools ship inside the package, so a
 pip-installed user needs no repository files.
@@ -51,8 +52,34 @@ class Ports:
     @classmethod
     def from_base(cls, base: int) -> Ports:
         """The Compose ports moved together: 8000 gives 8000, 8001, 3002, 4001, 4002."""
-        shift = base - 8000
+        shift = base - DEFAULT_BASE
         return cls(base, base + 1, 3002 + shift, 4001 + shift, 4002 + shift)
+
+
+DEFAULT_BASE = 8000
+ROLES = {"http1": "agent 1's HTTP", "http2": "agent 2's HTTP", "mcp": "the MCP server's",
+         "p2p1": "agent 1's libp2p", "p2p2": "agent 2's libp2p"}
+
+
+def port_base_problem(base: int) -> str | None:
+    """Why `--port-base base` cannot be used, or None. Every port must be in 1024-65535, and
+    a base other than 8000 must not put a port on one of the default layout's: a network
+    on the defaults (or Compose) may be holding it."""
+    defaults = {port: role for role, port in vars(Ports.from_base(DEFAULT_BASE)).items()}
+    for role, port in vars(Ports.from_base(base)).items():
+        if not 1024 <= port <= 65535:
+            return f"--port-base {base} puts {ROLES[role]} port on {port}, outside 1024-65535"
+        if base != DEFAULT_BASE and port in defaults:
+            return (f"--port-base {base} puts {ROLES[role]} port on {port}, which is "
+                    f"{ROLES[defaults[port]]} port with the default --port-base "
+                    f"{DEFAULT_BASE}; choose another base, e.g. {good_base(base)}")
+    return None
+
+
+def good_base(near: int) -> int:
+    """The next multiple of 100 after `near` that `port_base_problem` accepts."""
+    start = near // 100 * 100 + 100
+    return next(b for b in range(start, 60000, 100) if port_base_problem(b) is None)
 
 
 @dataclass

@@ -66,6 +66,7 @@ def test_compose_config_base_file_and_each_override(docker: dict[str, str]) -> N
         env = services[name]["environment"]
         assert json.loads(env["PRAXIS_EXECUTION__ENGINES"]) == ["local"]
         assert env["PRAXIS_EXECUTION__ALLOW_UNSANDBOXED"] == "true"
+        assert env["PRAXIS_HTTP__PUBLISHED_HOST"] == "127.0.0.1"
         mounts = {v["target"]: v.get("read_only", False) for v in services[name]["volumes"]}
         assert mounts == {"/app/shared": False, "/app/configs": True, "/app/tools": True,
                           "/app/keys": False, "/app/logs": False, "/app/data": False}
@@ -73,6 +74,8 @@ def test_compose_config_base_file_and_each_override(docker: dict[str, str]) -> N
     opened = compose_defaults(docker, PRAXIS_BIND="0.0.0.0").config()["services"]
     assert [host_ips(opened[name]) for name in AGENTS] == [{"0.0.0.0"}, {"0.0.0.0"}]
     assert host_ips(opened["mcp-filesystem"]) == {"127.0.0.1"}  # no auth: never on the LAN
+    assert [opened[name]["environment"]["PRAXIS_HTTP__PUBLISHED_HOST"] for name in AGENTS] \
+        == ["0.0.0.0", "0.0.0.0"]  # the agents then warn that their API is open
 
     dev = compose_defaults(docker).config("docker-compose.yml", OVERRIDES[0])["services"]
     for name in AGENTS:
@@ -125,6 +128,8 @@ def test_all_three_services_are_healthy(stack: Stack) -> None:
         url = f"{stack.url(var)}/health"
         wait_until(lambda url=url: httpx.get(url, timeout=5).json()["status"] == "healthy",
                    timeout=60, what=f"{url} healthy")
+        # Published on 127.0.0.1 only: no warning that the API is open to anyone.
+        assert httpx.get(url, timeout=5).json()["warnings"] == []
 
 
 def tool_sources(url: str) -> set[tuple[str, str]]:

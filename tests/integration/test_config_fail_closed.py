@@ -96,6 +96,22 @@ def test_open_api_on_a_public_address_warns_at_start_and_in_health(
     assert "INSECURE" in agent.log and "auth_token is not set" in agent.log
 
 
+@pytest.mark.parametrize("published", ["127.0.0.1", "0.0.0.0"])
+def test_container_published_on_loopback_has_no_warning_elsewhere_warns(
+    spawn_agent: Callable[..., AgentProcess], published: str,
+) -> None:
+    # What docker-compose.yml does: listen on 0.0.0.0 in the container, publish on PRAXIS_BIND.
+    agent = spawn_agent("published", http={"host": "0.0.0.0"},
+                        env={"PRAXIS_HTTP__PUBLISHED_HOST": published})
+    url = agent.url.replace("0.0.0.0", "127.0.0.1")
+    warnings = httpx.get(f"{url}/health", timeout=10).json()["warnings"]
+    if published == "127.0.0.1":
+        assert warnings == [] and "auth_token is not set" not in agent.log
+    else:
+        assert len(warnings) == 1 and "the API is published on 0.0.0.0" in warnings[0]
+        assert "auth_token is not set" in agent.log
+
+
 def test_loopback_without_token_has_no_warning(spawn_agent: Callable[..., AgentProcess]) -> None:
     agent = spawn_agent("closed")
     assert httpx.get(f"{agent.url}/health", timeout=10).json()["warnings"] == []

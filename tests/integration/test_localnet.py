@@ -89,3 +89,19 @@ def test_up_names_the_service_that_cannot_start(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stderr.startswith("error: praxis-agent-1 stopped (exit code"), done.stderr
     assert not any(answers(url) for url in urls(base)[::2])
+
+
+@pytest.mark.parametrize(("command", "base", "clash"), [
+    ("demo", 9000, "puts the MCP server's port on 4002, which is agent 2's libp2p port"),
+    ("up", 7999, "puts agent 2's HTTP port on 8000, which is agent 1's HTTP port"),
+    ("up", 5000, "puts the MCP server's port on 2, outside 1024-65535"),
+])
+def test_a_port_base_clashing_with_the_defaults_is_refused(
+        tmp_path: Path, command: str, base: int, clash: str) -> None:
+    home = tmp_path / "net"
+    done = subprocess.run([*CLI, command, "--port-base", str(base), "--dir", str(home)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(f"error: --port-base {base} {clash}"), done.stderr
+    assert done.stderr.count("\n") == 1 and done.stdout == ""
+    assert not home.exists()

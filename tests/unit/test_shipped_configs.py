@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,12 @@ def test_seed_style_contract_in_agent2(monkeypatch: pytest.MonkeyPatch) -> None:
     assert report.engine_spec.env_passthrough == ["LANG"]
     assert report.engine_spec.mounts == {str(REPO / "shared"): "/shared",
                                          str(REPO / "tools"): "/tools:ro"}
+
+
+def test_the_env_file_with_the_token_is_never_committed() -> None:
+    # The README: `cp .env.example .env`, then append PRAXIS_AUTH_TOKEN=... to it.
+    def ignored(name: str) -> bool:
+        return subprocess.run(["git", "check-ignore", "-q", name], cwd=REPO,
+                              check=False).returncode == 0
+
+    assert ignored(".env") and not ignored(".env.example")

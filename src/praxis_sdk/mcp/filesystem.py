@@ -7,7 +7,7 @@ regular files are read or written (a FIFO, device or socket is refused, never wa
 on); `delete_file` on a symlink removes the link. Reads and writes are size-limited.
 
 Run: `praxis-mcp-filesystem --root DIR --port 3002` (root defaults to `$MCP_SHARED_DIR`,
-else `/shared`).
+else `/shared`; it must exist unless `--create-root` is given).
 """
 
 from __future__ import annotations
@@ -415,7 +415,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="praxis-mcp-filesystem", description="MCP filesystem server confined to one folder"
     )
     parser.add_argument("--root", default=env.get("MCP_SHARED_DIR", DEFAULT_ROOT),
-                        help="folder served (default $MCP_SHARED_DIR or /shared)")
+                        help="folder served (default $MCP_SHARED_DIR or /shared); it must "
+                             "exist unless --create-root is given")
+    parser.add_argument("--create-root", action="store_true",
+                        help="create the root folder (and its parents) if it is missing")
     parser.add_argument("--host", default=env.get("MCP_HOST", "0.0.0.0"))
     parser.add_argument("--port", type=int, default=int(env.get("MCP_PORT", DEFAULT_PORT)))
     parser.add_argument("--allowed-hosts", default=env.get("MCP_ALLOWED_HOSTS"),
@@ -433,8 +436,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     """`praxis-mcp-filesystem` console script."""
     args = parse_args(argv)
     root = Path(args.root)
+    if not args.create_root and not root.exists():
+        print(f"praxis-mcp-filesystem: root {str(root)!r} does not exist: create it, or "
+              "pass --create-root", file=sys.stderr)
+        raise SystemExit(2)
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        if args.create_root:
+            root.mkdir(parents=True, exist_ok=True)
         app = create_app(
             root,
             allowed_hosts=trusted_hosts(

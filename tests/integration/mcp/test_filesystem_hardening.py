@@ -182,3 +182,21 @@ def test_agent_mcp_on_loopback_refuses_foreign_host_and_origin(
     named = spawn_agent("rebind-named", http={"allowed_hosts": ["agent.internal"]})
     assert probe(f"{named.url}/mcp", Host="agent.internal") == 200
     assert probe(f"{named.url}/mcp", Host="localhost") == 421
+
+
+def test_a_missing_root_is_refused_unless_create_root_is_given(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    done = subprocess.run([sys.executable, "-m", "praxis_sdk.mcp.filesystem", "--root",
+                           str(missing), "--host", "127.0.0.1", "--port", "0"],
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"praxis-mcp-filesystem: root {str(missing)!r} does not exist: "
+                           "create it, or pass --create-root\n")
+    assert not (tmp_path / "no").exists()
+    fs = FsServer(missing, None, "--create-root")
+    fs.start()
+    try:
+        assert httpx.get(f"http://127.0.0.1:{fs.port}/health", timeout=5).json()["root"] == \
+            str(missing)
+    finally:
+        fs.stop()
