@@ -103,3 +103,16 @@ def test_the_contracts_own_schemas_take_the_fast_path() -> None:
     assert shape is not None
     assert shape.ok({"text": "x", "mode": "a", "tags": ["u"]})
     assert not shape.ok({"text": "x", "other": 1})  # additionalProperties: false
+
+
+def test_a_plan_check_remembers_by_type_only_what_types_decide() -> None:
+    """An `enum` value that passed does not let another value of its type pass later."""
+    from praxis_sdk.runner.validate import ArgumentChecker
+    from praxis_sdk.tools.spec import ToolSpec
+
+    spec = ToolSpec(name="t", description="d", source="local", provider="p", input_schema={
+        "type": "object", "properties": {"mode": {"type": "string", "enum": ["a", "b"]}}})
+    checker = ArgumentChecker()
+    assert checker.problems(spec, {"mode": "a"}, set()) == []
+    assert checker.problems(spec, {"mode": "z"}, set()) == [
+        "argument 'mode': 'z' is not one of ['a', 'b']"]

@@ -49,18 +49,20 @@ class ArgumentChecker:
         here unless given) count as present."""
         if deferred is None:
             deferred = {k for k, v in arguments.items() if names_in(v)}
-        concrete = {k: v for k, v in arguments.items() if k not in deferred}
         shape = schemas.checks(spec.input_schema).shape
-        if shape is not None:
-            # a flat shape's answer depends only on names and value types: remember what
-            # passed (the names are strings and the types are not, so the flat tuple
-            # reads one way only; the shape in it keeps its identity from being reused)
+        signature = None
+        if shape is not None and shape.by_type:
+            # the answer depends only on names and value types: remember what passed (the
+            # names are strings and the types are not, so the flat tuple reads one way
+            # only; the shape in it keeps its identity from being reused)
             signature = (shape, *arguments, *map(type, arguments.values()), *deferred)
             if signature in self._passed:
                 return []
-            if shape.ok(concrete, deferred):
+        concrete = {k: v for k, v in arguments.items() if k not in deferred}
+        if shape is not None and shape.ok(concrete, deferred):
+            if signature is not None:
                 self._passed.add(signature)
-                return []
+            return []
         schema = spec.input_schema
         out = [f"missing required argument {name!r}" for name in schema.get("required", [])
                if isinstance(name, str) and name not in arguments]

@@ -43,13 +43,16 @@ MAX_SCHEMAS = 4096  # schemas remembered by identity, and validators by JSON; cl
 
 class FlatShape:
     """A flat object schema as plain checks: per-property checks, required names, and
-    whether other names are refused."""
+    whether other names are refused. `by_type`: the answer depends only on the argument
+    names and the types of their values (no `enum`, no `items`), so it may be remembered
+    by those."""
 
-    __slots__ = ("checks", "required", "closed")
+    __slots__ = ("checks", "required", "closed", "by_type")
 
-    def __init__(self, checks: dict[str, Check], required: tuple[str, ...],
-                 closed: bool) -> None:
+    def __init__(self, checks: dict[str, Check], required: tuple[str, ...], closed: bool,
+                 by_type: bool) -> None:
         self.checks, self.required, self.closed = checks, required, closed
+        self.by_type = by_type
 
     def ok(self, arguments: dict[str, Any], present: Collection[str] = ()) -> bool:
         """True when `arguments` certainly satisfy the schema (names in `present` count
@@ -87,7 +90,8 @@ def flat_shape(schema: Any) -> FlatShape | None:
         if check is None:
             return None
         checks[name] = check
-    return FlatShape(checks, tuple(required), closed)
+    by_type = not any("enum" in prop or "items" in prop for prop in properties.values())
+    return FlatShape(checks, tuple(required), closed, by_type)
 
 
 def _property_check(prop: Any) -> Check | None:
