@@ -38,7 +38,9 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError":  # typer has printed the help
+        # typer has printed the help; its click is a private copy, so match by name as
+        # typer's own rich_utils does
+        if type(exc).__name__ == "NoArgsIsHelpError":
             raise SystemExit(exc.exit_code) from None
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
