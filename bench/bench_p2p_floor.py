@@ -264,20 +264,32 @@ def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def names_from(choices: tuple[str, ...]) -> Any:
+    """An argparse `type`: a comma-separated list of names, each one of `choices`."""
+    def parse(text: str) -> list[str]:
+        chosen = [name for name in text.split(",") if name]
+        unknown = [name for name in chosen if name not in choices]
+        if unknown or not chosen:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(unknown) or 'nothing'} given; choose from {', '.join(choices)}")
+        return chosen
+    return parse
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--inflight", type=int, default=32)
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--transports", default=",".join(TRANSPORTS),
+    parser.add_argument("--transports", type=names_from(TRANSPORTS), default=TRANSPORTS,
                         help="comma-separated, from: " + ", ".join(TRANSPORTS))
     parser.add_argument("--serve", choices=TRANSPORTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         trio.run(serve, args.serve)
         return
-    chosen = [name for name in args.transports.split(",") if name in TRANSPORTS]
+    chosen = args.transports
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in chosen}
     for _ in range(args.rounds):
         for transport in chosen:

@@ -55,7 +55,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 from bench.bench_p2p_agents import BareClient  # noqa: E402
-from bench.bench_p2p_floor import PROTOCOL, build_host, process_cpu, quicken  # noqa: E402
+from bench.bench_p2p_floor import (  # noqa: E402
+    PROTOCOL,
+    build_host,
+    names_from,
+    process_cpu,
+    quicken,
+)
 from praxis_sdk.api.server import run_loop  # noqa: E402
 from praxis_sdk.p2p.bridge import Handoff, TrioBridge  # noqa: E402
 from praxis_sdk.tools.engines.threads import ToolThreads  # noqa: E402
@@ -281,7 +287,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", type=int, default=200)
-    parser.add_argument("--tools", default=",".join(TOOLS),
+    parser.add_argument("--tools", type=names_from(TOOLS), default=TOOLS,
                         help="comma-separated, from: " + ", ".join(TOOLS))
     parser.add_argument("--serve-b", choices=TOOLS, help=argparse.SUPPRESS)
     parser.add_argument("--serve-a", metavar="ADDR", help=argparse.SUPPRESS)
@@ -292,10 +298,9 @@ def main() -> None:
     if args.serve_a:
         run_loop(serve_a(args.serve_a))
         return
-    tools = [name for name in args.tools.split(",") if name in TOOLS]
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in tools}
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in args.tools}
     for _ in range(args.rounds):  # interleaved: each kind sees the same CPU drift
-        for name in tools:
+        for name in args.tools:
             rounds[name].append(one_round(args.calls, args.size, name))
     report = {name: {key: statistics.median(r[key] for r in runs)
                      for key in ("p2p_p50_us", "http_p50_us")} | {"rounds": runs}
