@@ -35,7 +35,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.bench_p2p_agents import BareClient, cpu_seconds  # noqa: E402
+from bench.bench_p2p_agents import BareClient  # noqa: E402
+from bench.procstat import cpu_seconds  # noqa: E402
 from bench.wrk import post_lua, require, wrk  # noqa: E402
 from tests.support.agents import REPO, agent_config, free_port, start_agent  # noqa: E402
 

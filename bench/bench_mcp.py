@@ -32,6 +32,7 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.procstat import cpu_seconds  # noqa: E402
 from tests.support.agents import free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,13 +81,12 @@ def serve_bare(port: int) -> None:
     uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def cpu_seconds(pid: int | None) -> float | None:
-    """User+system CPU of a local process (Linux /proc), or None."""
+def server_cpu(pid: int | None) -> float | None:
+    """CPU seconds of the local server process, or None (no pid, or it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError, TypeError):
+        return None if pid is None else cpu_seconds(pid)
+    except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 
@@ -170,9 +170,9 @@ async def measure(url: str, seconds: float, concurrency: int, mode: str,
                 if result.is_error:
                     errors += 1
 
-        began, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
+        began, cpu_before = time.perf_counter(), server_cpu(server_pid)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed, cpu_after = time.perf_counter() - began, cpu_seconds(server_pid)
+        elapsed, cpu_after = time.perf_counter() - began, server_cpu(server_pid)
     latencies.sort()
     return {
         "requests": len(latencies),

@@ -53,6 +53,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.procstat import cpu_seconds  # noqa: E402
 from bench.wrk import lua_file, post_lua, wrk  # noqa: E402
 from tests.support.agents import AgentProcess, agent_config, start_agent  # noqa: E402
 from tests.support.p2p_agents import ENV, agent_section, p2p_section, python_tool  # noqa: E402
@@ -195,11 +196,6 @@ def serial(clients: dict[str, tuple[httpx.Client, BareClient]], calls: int
                                  "p50_ms": round(statistics.median(values), 3),
                                  "p99_ms": round(values[int(len(values) * 0.99) - 1], 3)}
     return out
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_per_call(pairs: dict[str, tuple[AgentProcess, AgentProcess, BareClient]],

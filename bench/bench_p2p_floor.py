@@ -43,6 +43,8 @@ import trio
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+from bench.procstat import cpu_seconds  # noqa: E402
 
 PROTOCOL = "/praxis-bench/echo/1.0.0"
 TRANSPORTS = ("tcp", "libp2p", "libp2p_fastpath")
@@ -138,23 +140,17 @@ class Echoes:
         await done.wait()
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system, all threads) of process `pid`, from /proc (10 ms steps)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def measure(echoes: Echoes, calls: int, inflight: int, server: int) -> dict[str, Any]:
     for _ in range(50):
         await echoes.call()
     times = []
-    cpu, server_cpu = time.process_time(), process_cpu(server)
+    cpu, server_cpu = time.process_time(), cpu_seconds(server)
     for _ in range(calls):
         started = time.perf_counter()
         await echoes.call()
         times.append((time.perf_counter() - started) * 1e6)
     serial_cpu = (time.process_time() - cpu) / calls * 1e6
-    serial_server = (process_cpu(server) - server_cpu) / calls * 1e6
+    serial_server = (cpu_seconds(server) - server_cpu) / calls * 1e6
     times.sort()
     total = calls * 4
     slots = trio.Semaphore(inflight)
@@ -163,7 +159,7 @@ async def measure(echoes: Echoes, calls: int, inflight: int, server: int) -> dic
         async with slots:
             await echoes.call()
 
-    started, cpu, server_cpu = time.perf_counter(), time.process_time(), process_cpu(server)
+    started, cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(server)
     async with trio.open_nursery() as nursery:
         for _ in range(total):
             await slots.acquire()
@@ -178,7 +174,7 @@ async def measure(echoes: Echoes, calls: int, inflight: int, server: int) -> dic
                 "inflight": round((time.process_time() - cpu) / total * 1e6, 1)},
             "server_cpu_us_per_call": {
                 "serial": round(serial_server, 1),
-                "inflight": round((process_cpu(server) - server_cpu) / total * 1e6, 1)},
+                "inflight": round((cpu_seconds(server) - server_cpu) / total * 1e6, 1)},
             "load": [round(x, 2) for x in os.getloadavg()]}
 
 

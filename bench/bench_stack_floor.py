@@ -1,7 +1,8 @@
 """The floor of the agent's design under a remote tool call, with no Praxis logic. JSON out.
 
     .venv/bin/python bench/bench_stack_floor.py [--calls 500] [--rounds 3] [--size 200]
-                                                [--tools async,thread]
+                                                [--wrk SECONDS]
+                                                [--tools async,thread,trio-async,trio-thread]
 
 The design fixes the shape a remote call runs through: each agent serves HTTP from an
 asyncio loop (uvicorn, with uvloop and httptools here), and runs its py-libp2p host
@@ -10,23 +11,30 @@ script builds that shape from the same parts and nothing else, in two processes:
 
 - `B`: the bridge and a py-libp2p host with `praxis_sdk.p2p.fastpath` (Noise, yamux, one
   long-lived stream, as `/praxis/tool/2.0.0` uses it); each line read is answered as is
-  on B's asyncio loop (`bridge.to_asyncio`), by an `async` function (`--tools async`) or
-  by a plain one in a `ToolThreads` worker (`--tools thread`, how a plain tool runs);
+  on B's asyncio loop (`bridge.to_asyncio`), by an `async` function (`async`) or by a
+  plain one in a `ToolThreads` worker (`thread`, how a plain Python tool runs);
 - `A`: the same host and bridge, plus uvicorn serving a bare ASGI app: `POST /call`
   hands its body to the trio thread (`bridge.hand`), which writes it on the stream to B
   and settles the call with B's answer.
 
+`trio-async` and `trio-thread` build the other design one could choose: one thread, one
+trio loop per process, no asyncio and no bridge. A serves HTTP with h11 on a trio socket
+in the host's own loop; B answers in that loop, or in a `trio.to_thread` worker.
+
 No catalog, no pydantic, no events, no metrics, no records: what is measured is what
-this design costs before the agent does any work of its own.
+each design costs before the agent does any work of its own.
 
-For each kind of tool, interleaved over `--rounds` (one pair of processes a round):
+For each kind, interleaved over `--rounds` (one pair of processes a round):
 
-- `p2p_p50_us`: serial calls started on A's asyncio loop (what `bench_p2p.py` times
-  inside node A: asyncio -> trio -> B's trio -> B's asyncio -> back);
+- `p2p_p50_us`: serial calls started on A's loop (what `bench_p2p.py` times inside node
+  A: asyncio -> trio -> B's trio -> B's asyncio -> back);
 - `http_p50_us`: serial `POST /call` on A from a keep-alive h11 client (what
   `bench_p2p_agents.py` times as "remote, h11");
-- `cpu_us_per_call`: CPU of A and B (all threads, from /proc in 10 ms steps) per serial
-  HTTP call.
+- `cpu_us_per_call` / `user_us_per_call`: CPU of A and B (all threads; user + system,
+  and user alone; from /proc in 10 ms steps) per serial HTTP call;
+- `inflight` (`--wrk SECONDS`, default 3; 0 for none): `wrk` with 64 connections on
+  `POST /call`: calls/s and the CPU of A and B a call with every thread kept busy (what
+  `bench_p2p_agents.py` reports under `inflight`).
 
 Compare with `bench_p2p.py` and `bench_p2p_agents.py` taken in the same minutes: this
 machine's CPU speed drifts by up to 2x (`bench/cpu_drift.py`).
@@ -40,6 +48,7 @@ import collections
 import functools
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -59,14 +68,16 @@ from bench.bench_p2p_floor import (  # noqa: E402
     PROTOCOL,
     build_host,
     names_from,
-    process_cpu,
     quicken,
 )
+from bench.procstat import cpu_split  # noqa: E402
+from bench.wrk import lua_file, post_lua, wrk  # noqa: E402
 from praxis_sdk.api.server import run_loop  # noqa: E402
 from praxis_sdk.p2p.bridge import Handoff, TrioBridge  # noqa: E402
 from praxis_sdk.tools.engines.threads import ToolThreads  # noqa: E402
 
-TOOLS = ("async", "thread")
+TOOLS = ("async", "thread", "trio-async", "trio-thread")
+DEFAULT_TOOLS = ["async", "thread"]
 LISTEN = multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")
 
 
@@ -122,6 +133,29 @@ async def serve_b(threaded: bool) -> None:
 
     await bridge.start(main, timeout=30)
     await asyncio.Event().wait()
+
+
+async def serve_b_trio(threaded: bool) -> None:
+    """B of the one-thread design: each line answered in the trio loop itself, or by a
+    plain function in a `trio.to_thread` worker; no asyncio, no bridge."""
+
+    async def handle(stream: Any) -> None:
+        quicken(stream)
+        buffer = bytearray()
+        try:
+            while data := await stream.read(65536):
+                for line in lines(buffer, data):
+                    if threaded:
+                        line = await trio.to_thread.run_sync(answer_blocking, line)
+                    await stream.write(await answer(line))
+        except Exception:  # A went away
+            return
+
+    host = build_host(fastpath=True)
+    async with host.run(listen_addrs=[LISTEN]):
+        host.set_stream_handler(PROTOCOL, handle)
+        print(json.dumps({"addr": f"{host.get_addrs()[0]}/p2p/{host.get_id()}"}), flush=True)
+        await trio.sleep_forever()
 
 
 # ---- A: HTTP in, the stream to B out ------------------------------------------------------
@@ -207,6 +241,83 @@ async def serve_a(b_addr: str) -> None:
     await server.serve(sockets=[sock])
 
 
+class TrioCaller:
+    """Trio: one long-lived stream to B, for callers in the same trio loop."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.waiting: collections.deque[tuple[trio.Event, list[bytes]]] = collections.deque()
+
+    async def call(self, line: bytes) -> bytes:
+        done, answer_box = trio.Event(), []
+        self.waiting.append((done, answer_box))
+        await self.stream.write(line)
+        await done.wait()
+        return answer_box[0]
+
+    async def reader(self) -> None:
+        buffer = bytearray()
+        while data := await self.stream.read(65536):
+            for line in lines(buffer, data):
+                done, answer_box = self.waiting.popleft()
+                answer_box.append(line)
+                done.set()
+
+
+async def serve_a_trio(b_addr: str) -> None:
+    """A of the one-thread design: h11 on a trio socket in the host's own trio loop."""
+    import h11
+    from libp2p.peer.peerinfo import info_from_p2p_addr
+
+    host = build_host(fastpath=True)
+    async with host.run(listen_addrs=[LISTEN]), trio.open_nursery() as nursery:
+        info = info_from_p2p_addr(multiaddr.Multiaddr(b_addr))
+        await host.connect(info)
+        stream = await host.new_stream(info.peer_id, [PROTOCOL])
+        quicken(stream)
+        caller = TrioCaller(stream)
+        nursery.start_soon(caller.reader)
+
+        async def serve(conn: trio.SocketStream) -> None:
+            try:
+                await serve_http(conn)
+            except (trio.BrokenResourceError, h11.ProtocolError):  # the client went away
+                return
+
+        async def serve_http(conn: trio.SocketStream) -> None:
+            http = h11.Connection(h11.SERVER)
+            body = b""
+            while True:
+                event = http.next_event()
+                if event is h11.NEED_DATA:
+                    if not (data := await conn.receive_some(65536)):
+                        return
+                    http.receive_data(data)
+                elif isinstance(event, h11.Request):
+                    target, body = event.target, b""
+                elif isinstance(event, h11.Data):
+                    body += event.data
+                elif isinstance(event, h11.EndOfMessage):
+                    if target == b"/p2p-serial":  # the body is the number of calls
+                        out = json.dumps(await p2p_serial(caller.call, int(body))).encode()
+                    else:
+                        out = await caller.call(body + b"\n")
+                    headers = [("content-type", "application/json"),
+                               ("content-length", str(len(out)))]
+                    await conn.send_all(http.send(h11.Response(status_code=200,
+                                                               headers=headers))
+                                        + http.send(h11.Data(data=out))
+                                        + http.send(h11.EndOfMessage()))
+                    http.start_next_cycle()
+                else:
+                    return
+
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        port = listeners[0].socket.getsockname()[1]
+        print(json.dumps({"http": f"http://127.0.0.1:{port}"}), flush=True)
+        await trio.serve_listeners(serve, listeners)
+
+
 async def respond(send: Any, body: bytes) -> None:
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"),
@@ -242,36 +353,58 @@ def spawn(*args: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     return proc, json.loads(line)
 
 
-def http_serial(url: str, calls: int, size: int, pids: tuple[int, int]) -> dict[str, Any]:
+def http_serial(url: str, calls: int, body: bytes, pids: tuple[int, int]) -> dict[str, Any]:
     client = BareClient(url)
-    body = json.dumps({"x": "x" * (size - 10)}).encode()
     for _ in range(50):
         client.post("/call", body)
     times = []
-    cpu = [process_cpu(pid) for pid in pids]
+    before = [cpu_split(pid) for pid in pids]
     for _ in range(calls):
         started = time.perf_counter()
         status, data = client.post("/call", body)
         times.append((time.perf_counter() - started) * 1e6)
         assert status == 200 and data == body + b"\n", data
-    spent = [(process_cpu(pid) - before) / calls * 1e6
-             for pid, before in zip(pids, cpu, strict=True)]
+    spent = [[(now - then) / calls * 1e6 for now, then in zip(cpu_split(pid), was, strict=True)]
+             for pid, was in zip(pids, before, strict=True)]
     client.close()
     times.sort()
+    sides = dict(zip("ab", spent, strict=True))
     return {"http_p50_us": round(statistics.median(times), 1),
             "http_p99_us": round(times[int(calls * 0.99) - 1], 1),
-            "cpu_us_per_call": {"a": round(spent[0]), "b": round(spent[1])}}
+            "cpu_us_per_call": {side: round(sum(cpu)) for side, cpu in sides.items()},
+            "user_us_per_call": {side: round(cpu[0]) for side, cpu in sides.items()}}
 
 
-def one_round(calls: int, size: int, tool: str) -> dict[str, Any]:
+def http_inflight(url: str, body: bytes, seconds: float, pids: tuple[int, int]
+                  ) -> dict[str, Any]:
+    """`wrk` with 64 connections on `POST /call`: calls/s and the CPU of A and B a call,
+    with every thread kept busy (what `bench_p2p_agents.py` reports as `inflight`)."""
+    if shutil.which("wrk") is None:
+        return {"skipped": "wrk not installed (apt-get install -y wrk)"}
+    with lua_file(post_lua(json.dumps(body.decode()))) as script:
+        wrk(url + "/call", 64, 1, script)  # warm-up
+        before = [sum(cpu_split(pid)) for pid in pids]
+        out = wrk(url + "/call", 64, seconds, script)
+    done = out["requests_per_s"] * max(1, round(seconds))
+    return {"calls_per_s": out["requests_per_s"], "cpu_us_per_call": {
+        side: round((sum(cpu_split(pid)) - then) / done * 1e6)
+        for side, pid, then in zip("ab", pids, before, strict=True)}}
+
+
+def one_round(calls: int, size: int, tool: str, wrk_seconds: float) -> dict[str, Any]:
+    body = json.dumps({"x": "x" * (size - 10)}).encode()
     b, b_info = spawn("--serve-b", tool)
     try:
-        a, a_info = spawn("--serve-a", b_info["addr"])
+        a_flag = "--serve-a-trio" if tool.startswith("trio-") else "--serve-a"
+        a, a_info = spawn(a_flag, b_info["addr"])
         try:
-            out = http_serial(a_info["http"], calls, size, (a.pid, b.pid))
+            out = http_serial(a_info["http"], calls, body, (a.pid, b.pid))
             client = BareClient(a_info["http"])
             p2p = json.loads(client.post("/p2p-serial", str(calls).encode())[1])
             client.close()
+            if wrk_seconds:
+                out["inflight"] = http_inflight(a_info["http"], body, wrk_seconds,
+                                                (a.pid, b.pid))
             return {"p2p_p50_us": p2p["p50_us"], "p2p_p99_us": p2p["p99_us"], **out,
                     "load": [round(x, 2) for x in os.getloadavg()]}
         finally:
@@ -287,21 +420,31 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", type=int, default=200)
-    parser.add_argument("--tools", type=names_from(TOOLS), default=TOOLS,
+    parser.add_argument("--tools", type=names_from(TOOLS), default=DEFAULT_TOOLS,
                         help="comma-separated, from: " + ", ".join(TOOLS))
+    parser.add_argument("--wrk", type=float, default=3.0, metavar="SECONDS",
+                        help="wrk run on POST /call after the serial calls (0: none)")
     parser.add_argument("--serve-b", choices=TOOLS, help=argparse.SUPPRESS)
     parser.add_argument("--serve-a", metavar="ADDR", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-a-trio", metavar="ADDR", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_b:
+    if args.serve_b in ("trio-async", "trio-thread"):
+        trio.run(serve_b_trio, args.serve_b == "trio-thread")
+    elif args.serve_b:
         run_loop(serve_b(args.serve_b == "thread"))
-        return
-    if args.serve_a:
+    elif args.serve_a_trio:
+        trio.run(serve_a_trio, args.serve_a_trio)
+    elif args.serve_a:
         run_loop(serve_a(args.serve_a))
-        return
+    else:
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in args.tools}
     for _ in range(args.rounds):  # interleaved: each kind sees the same CPU drift
         for name in args.tools:
-            rounds[name].append(one_round(args.calls, args.size, name))
+            rounds[name].append(one_round(args.calls, args.size, name, args.wrk))
     report = {name: {key: statistics.median(r[key] for r in runs)
                      for key in ("p2p_p50_us", "http_p50_us")} | {"rounds": runs}
               for name, runs in rounds.items()}
