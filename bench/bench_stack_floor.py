@@ -54,6 +54,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,22 @@ def answer_blocking(line: bytes) -> bytes:
     return line
 
 
+async def answer_lines(respond: Callable[[bytes], Awaitable[bytes]], stream: Any) -> None:
+    """Trio: answer each line B reads on `stream` with `await respond(line)`, until A goes."""
+    quicken(stream)
+    buffer = bytearray()
+    try:
+        while data := await stream.read(65536):
+            for line in lines(buffer, data):
+                await stream.write(await respond(line))
+    except Exception:  # A went away
+        return
+
+
+def print_address(host: Any) -> None:
+    print(json.dumps({"addr": f"{host.get_addrs()[0]}/p2p/{host.get_id()}"}), flush=True)
+
+
 async def serve_b(threaded: bool) -> None:
     bridge = TrioBridge("floor-b")
     threads = ToolThreads()
@@ -112,22 +129,14 @@ async def serve_b(threaded: bool) -> None:
 
     respond = answer_in_thread if threaded else answer
 
-    async def handle(stream: Any) -> None:
-        quicken(stream)
-        buffer = bytearray()
-        try:
-            while data := await stream.read(65536):
-                for line in lines(buffer, data):
-                    await stream.write(await bridge.to_asyncio(respond, line))
-        except Exception:  # A went away
-            return
+    async def across(line: bytes) -> bytes:  # trio -> B's asyncio loop -> trio
+        return await bridge.to_asyncio(respond, line)
 
     async def main(bridge: TrioBridge) -> None:
         host = build_host(fastpath=True)
         async with host.run(listen_addrs=[LISTEN]):
-            host.set_stream_handler(PROTOCOL, handle)
-            print(json.dumps({"addr": f"{host.get_addrs()[0]}/p2p/{host.get_id()}"}),
-                  flush=True)
+            host.set_stream_handler(PROTOCOL, functools.partial(answer_lines, across))
+            print_address(host)
             bridge.ready()
             await bridge.wait_stop()
 
@@ -139,22 +148,14 @@ async def serve_b_trio(threaded: bool) -> None:
     """B of the one-thread design: each line answered in the trio loop itself, or by a
     plain function in a `trio.to_thread` worker; no asyncio, no bridge."""
 
-    async def handle(stream: Any) -> None:
-        quicken(stream)
-        buffer = bytearray()
-        try:
-            while data := await stream.read(65536):
-                for line in lines(buffer, data):
-                    if threaded:
-                        line = await trio.to_thread.run_sync(answer_blocking, line)
-                    await stream.write(await answer(line))
-        except Exception:  # A went away
-            return
+    async def in_thread(line: bytes) -> bytes:
+        return await trio.to_thread.run_sync(answer_blocking, line)
 
     host = build_host(fastpath=True)
     async with host.run(listen_addrs=[LISTEN]):
-        host.set_stream_handler(PROTOCOL, handle)
-        print(json.dumps({"addr": f"{host.get_addrs()[0]}/p2p/{host.get_id()}"}), flush=True)
+        host.set_stream_handler(PROTOCOL, functools.partial(
+            answer_lines, in_thread if threaded else answer))
+        print_address(host)
         await trio.sleep_forever()
 
 
