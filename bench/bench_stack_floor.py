@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_stack_floor.py [--calls 500] [--rounds 3] [--size 200]
                                                 [--wrk SECONDS]
-                                                [--tools async,thread,trio-async,trio-thread]
+                                                [--tools async,thread,trio-async,...]
 
 The design fixes the shape a remote call runs through: each agent serves HTTP from an
 asyncio loop (uvicorn, with uvloop and httptools here), and runs its py-libp2p host
@@ -20,6 +20,8 @@ script builds that shape from the same parts and nothing else, in two processes:
 `trio-async` and `trio-thread` build the other design one could choose: one thread, one
 trio loop per process, no asyncio and no bridge. A serves HTTP with h11 on a trio socket
 in the host's own loop; B answers in that loop, or in a `trio.to_thread` worker.
+`trio-hypercorn` is `trio-thread` with a real ASGI server on A: Hypercorn's trio worker
+serving the same bare ASGI app as uvicorn does in the first design (the `bench` extra).
 
 No catalog, no pydantic, no events, no metrics, no records: what is measured is what
 each design costs before the agent does any work of its own.
@@ -77,7 +79,7 @@ from praxis_sdk.api.server import run_loop  # noqa: E402
 from praxis_sdk.p2p.bridge import Handoff, TrioBridge  # noqa: E402
 from praxis_sdk.tools.engines.threads import ToolThreads  # noqa: E402
 
-TOOLS = ("async", "thread", "trio-async", "trio-thread")
+TOOLS = ("async", "thread", "trio-async", "trio-thread", "trio-hypercorn")
 DEFAULT_TOOLS = ["async", "thread"]
 LISTEN = multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")
 
@@ -221,17 +223,7 @@ async def serve_a(b_addr: str) -> None:
     async def call(line: bytes) -> bytes:
         return await bridge.hand(caller.start, line)  # type: ignore[no-any-return]
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        if scope["path"] == "/p2p-serial":  # the body is the number of calls
-            await respond(send, json.dumps(await p2p_serial(call, int(body))).encode())
-            return
-        await respond(send, await call(body + b"\n"))
-
+    app = caller_app(call)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)  # connections wait in the backlog until uvicorn serves
@@ -240,6 +232,29 @@ async def serve_a(b_addr: str) -> None:
     server = uvicorn.Server(config)
     print(json.dumps({"http": f"http://127.0.0.1:{sock.getsockname()[1]}"}), flush=True)
     await server.serve(sockets=[sock])
+
+
+def caller_app(call: Callable[[bytes], Awaitable[bytes]]) -> Any:
+    """A's bare ASGI app: `POST /call` sends its body to B as one line; `/p2p-serial`
+    times serial calls from A's own loop (the body is the number of calls)."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":  # Hypercorn asks; there is nothing to set up
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if scope["path"] == "/p2p-serial":
+            await respond(send, json.dumps(await p2p_serial(call, int(body))).encode())
+            return
+        await respond(send, await call(body + b"\n"))
+
+    return app
 
 
 class TrioCaller:
@@ -319,6 +334,32 @@ async def serve_a_trio(b_addr: str) -> None:
         await trio.serve_listeners(serve, listeners)
 
 
+async def serve_a_hypercorn(b_addr: str) -> None:
+    """A of the one-thread design with a real ASGI server on trio: Hypercorn's trio
+    worker serving the bare app, in the libp2p host's own loop."""
+    try:
+        from hypercorn.config import Config
+        from hypercorn.trio import serve
+    except ImportError:
+        raise SystemExit("trio-hypercorn needs Hypercorn: .venv/bin/pip install "
+                         "-c constraints.txt -e '.[bench]'") from None
+    from libp2p.peer.peerinfo import info_from_p2p_addr
+
+    host = build_host(fastpath=True)
+    async with host.run(listen_addrs=[LISTEN]), trio.open_nursery() as nursery:
+        info = info_from_p2p_addr(multiaddr.Multiaddr(b_addr))
+        await host.connect(info)
+        stream = await host.new_stream(info.peer_id, [PROTOCOL])
+        quicken(stream)
+        caller = TrioCaller(stream)
+        nursery.start_soon(caller.reader)
+        config = Config()
+        config.bind = ["127.0.0.1:0"]
+        config.accesslog = config.errorlog = None
+        binds = await nursery.start(functools.partial(serve, caller_app(caller.call), config))
+        print(json.dumps({"http": binds[0]}), flush=True)
+
+
 async def respond(send: Any, body: bytes) -> None:
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"),
@@ -396,7 +437,8 @@ def one_round(calls: int, size: int, tool: str, wrk_seconds: float) -> dict[str,
     body = json.dumps({"x": "x" * (size - 10)}).encode()
     b, b_info = spawn("--serve-b", tool)
     try:
-        a_flag = "--serve-a-trio" if tool.startswith("trio-") else "--serve-a"
+        a_flag = {"trio-hypercorn": "--serve-a-hypercorn"}.get(
+            tool, "--serve-a-trio" if tool.startswith("trio-") else "--serve-a")
         a, a_info = spawn(a_flag, b_info["addr"])
         try:
             out = http_serial(a_info["http"], calls, body, (a.pid, b.pid))
@@ -428,9 +470,12 @@ def main() -> None:
     parser.add_argument("--serve-b", choices=TOOLS, help=argparse.SUPPRESS)
     parser.add_argument("--serve-a", metavar="ADDR", help=argparse.SUPPRESS)
     parser.add_argument("--serve-a-trio", metavar="ADDR", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-a-hypercorn", metavar="ADDR", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_b in ("trio-async", "trio-thread"):
-        trio.run(serve_b_trio, args.serve_b == "trio-thread")
+    if args.serve_a_hypercorn:
+        trio.run(serve_a_hypercorn, args.serve_a_hypercorn)
+    elif args.serve_b in ("trio-async", "trio-thread", "trio-hypercorn"):
+        trio.run(serve_b_trio, args.serve_b != "trio-async")
     elif args.serve_b:
         run_loop(serve_b(args.serve_b == "thread"))
     elif args.serve_a_trio:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what Praxis and its tests need on a fresh Debian machine (idempotent).
 #
-#   scripts/setup.sh          Python venv (.venv) with the pinned dependencies, bubblewrap
+#   scripts/setup.sh          Python venv (.venv) with the pinned dependencies (the tests'
+#                             and the benches' too), bubblewrap
 #   scripts/setup.sh --full   also Debian packages for the tests (Docker, mmdebstrap ...),
 #                             the npm MCP server used by the tests, a private Docker daemon
 #                             and the Docker Compose v2 plugin (scripts/compose-plugin.sh)
@@ -28,7 +29,7 @@ fi
 if ! .venv/bin/python -c "import praxis_sdk, pytest" 2>/dev/null \
    || [ constraints.txt -nt .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
   say "installing Python dependencies (pinned in constraints.txt)"
-  .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e ".[test]"
+  .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e ".[test,bench]"
   touch .venv/.installed
 fi
 # Bytecode for our own modules, so each agent process does not compile them again at
