@@ -48,6 +48,7 @@ import argparse
 import asyncio
 import collections
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -81,6 +82,8 @@ from praxis_sdk.tools.engines.threads import ToolThreads  # noqa: E402
 
 TOOLS = ("async", "thread", "trio-async", "trio-thread", "trio-hypercorn")
 DEFAULT_TOOLS = ["async", "thread"]
+NO_HYPERCORN = ("trio-hypercorn needs Hypercorn (the 'bench' extra): "
+                ".venv/bin/pip install -c constraints.txt -e '.[bench]'")
 LISTEN = multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")
 
 
@@ -341,8 +344,7 @@ async def serve_a_hypercorn(b_addr: str) -> None:
         from hypercorn.config import Config
         from hypercorn.trio import serve
     except ImportError:
-        raise SystemExit("trio-hypercorn needs Hypercorn: .venv/bin/pip install "
-                         "-c constraints.txt -e '.[bench]'") from None
+        raise SystemExit(NO_HYPERCORN) from None
     from libp2p.peer.peerinfo import info_from_p2p_addr
 
     host = build_host(fastpath=True)
@@ -487,6 +489,8 @@ def main() -> None:
 
 
 def measure(args: argparse.Namespace) -> None:
+    if "trio-hypercorn" in args.tools and importlib.util.find_spec("hypercorn") is None:
+        raise SystemExit(NO_HYPERCORN)
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in args.tools}
     for _ in range(args.rounds):  # interleaved: each kind sees the same CPU drift
         for name in args.tools:
