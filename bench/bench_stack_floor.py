@@ -199,7 +199,6 @@ class Caller:
 
 async def serve_a(b_addr: str) -> None:
     import uvicorn
-    from libp2p.peer.peerinfo import info_from_p2p_addr
 
     bridge = TrioBridge("floor-a")
     callers: list[Caller] = []
@@ -207,11 +206,7 @@ async def serve_a(b_addr: str) -> None:
     async def main(bridge: TrioBridge) -> None:
         host = build_host(fastpath=True)
         async with host.run(listen_addrs=[LISTEN]):
-            info = info_from_p2p_addr(multiaddr.Multiaddr(b_addr))
-            await host.connect(info)
-            stream = await host.new_stream(info.peer_id, [PROTOCOL])
-            quicken(stream)
-            caller = Caller(stream)
+            caller = Caller(await stream_to(host, b_addr))
             callers.append(caller)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(caller.reader)
@@ -235,6 +230,17 @@ async def serve_a(b_addr: str) -> None:
     server = uvicorn.Server(config)
     print(json.dumps({"http": f"http://127.0.0.1:{sock.getsockname()[1]}"}), flush=True)
     await server.serve(sockets=[sock])
+
+
+async def stream_to(host: Any, b_addr: str) -> Any:
+    """Trio: A's one long-lived stream to B (at `b_addr`, a multiaddr with /p2p/)."""
+    from libp2p.peer.peerinfo import info_from_p2p_addr
+
+    info = info_from_p2p_addr(multiaddr.Multiaddr(b_addr))
+    await host.connect(info)
+    stream = await host.new_stream(info.peer_id, [PROTOCOL])
+    quicken(stream)
+    return stream
 
 
 def caller_app(call: Callable[[bytes], Awaitable[bytes]]) -> Any:
@@ -286,15 +292,10 @@ class TrioCaller:
 async def serve_a_trio(b_addr: str) -> None:
     """A of the one-thread design: h11 on a trio socket in the host's own trio loop."""
     import h11
-    from libp2p.peer.peerinfo import info_from_p2p_addr
 
     host = build_host(fastpath=True)
     async with host.run(listen_addrs=[LISTEN]), trio.open_nursery() as nursery:
-        info = info_from_p2p_addr(multiaddr.Multiaddr(b_addr))
-        await host.connect(info)
-        stream = await host.new_stream(info.peer_id, [PROTOCOL])
-        quicken(stream)
-        caller = TrioCaller(stream)
+        caller = TrioCaller(await stream_to(host, b_addr))
         nursery.start_soon(caller.reader)
 
         async def serve(conn: trio.SocketStream) -> None:
@@ -345,15 +346,10 @@ async def serve_a_hypercorn(b_addr: str) -> None:
         from hypercorn.trio import serve
     except ImportError:
         raise SystemExit(NO_HYPERCORN) from None
-    from libp2p.peer.peerinfo import info_from_p2p_addr
 
     host = build_host(fastpath=True)
     async with host.run(listen_addrs=[LISTEN]), trio.open_nursery() as nursery:
-        info = info_from_p2p_addr(multiaddr.Multiaddr(b_addr))
-        await host.connect(info)
-        stream = await host.new_stream(info.peer_id, [PROTOCOL])
-        quicken(stream)
-        caller = TrioCaller(stream)
+        caller = TrioCaller(await stream_to(host, b_addr))
         nursery.start_soon(caller.reader)
         config = Config()
         config.bind = ["127.0.0.1:0"]
