@@ -54,7 +54,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.procstat import cpu_seconds  # noqa: E402
-from bench.wrk import lua_file, post_lua, wrk  # noqa: E402
+from bench.wrk import lua_file, post_lua, wrk, wrk_cpu  # noqa: E402
 from tests.support.agents import AgentProcess, agent_config, start_agent  # noqa: E402
 from tests.support.p2p_agents import ENV, agent_section, p2p_section, python_tool  # noqa: E402
 
@@ -284,12 +284,8 @@ def calls(url: str, connections: int, seconds: float, script: Path,
     call meanwhile (all threads; the calls are requests/s times the seconds)."""
     before = load()
     a, b = agents
-    cpu = cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid)
-    out = wrk(url, connections, seconds, script)
-    done = out["requests_per_s"] * max(1, round(seconds))
-    used = cpu_seconds(a.proc.pid) - cpu[0], cpu_seconds(b.proc.pid) - cpu[1]
-    return out | {"load": before, "cpu_us_per_call": {
-        "agent_a": round(used[0] / done * 1e6), "agent_b": round(used[1] / done * 1e6)}}
+    return wrk_cpu(url, connections, seconds, script,
+                   {"agent_a": a.proc.pid, "agent_b": b.proc.pid}) | {"load": before}
 
 
 def throughput(a: AgentProcess, b: AgentProcess, connections: int, seconds: float

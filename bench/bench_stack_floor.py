@@ -75,7 +75,7 @@ from bench.bench_p2p_floor import (  # noqa: E402
     quicken,
 )
 from bench.procstat import cpu_split  # noqa: E402
-from bench.wrk import lua_file, post_lua, wrk  # noqa: E402
+from bench.wrk import lua_file, post_lua, wrk, wrk_cpu  # noqa: E402
 from praxis_sdk.api.server import run_loop  # noqa: E402
 from praxis_sdk.p2p.bridge import Handoff, TrioBridge  # noqa: E402
 from praxis_sdk.tools.engines.threads import ToolThreads  # noqa: E402
@@ -423,12 +423,8 @@ def http_inflight(url: str, body: bytes, seconds: float, pids: tuple[int, int]
         return {"skipped": "wrk not installed (apt-get install -y wrk)"}
     with lua_file(post_lua(json.dumps(body.decode()))) as script:
         wrk(url + "/call", 64, 1, script)  # warm-up
-        before = [sum(cpu_split(pid)) for pid in pids]
-        out = wrk(url + "/call", 64, seconds, script)
-    done = out["requests_per_s"] * max(1, round(seconds))
-    return {"calls_per_s": out["requests_per_s"], "cpu_us_per_call": {
-        side: round((sum(cpu_split(pid)) - then) / done * 1e6)
-        for side, pid, then in zip("ab", pids, before, strict=True)}}
+        out = wrk_cpu(url + "/call", 64, seconds, script, dict(zip("ab", pids, strict=True)))
+    return {"calls_per_s": out["requests_per_s"], "cpu_us_per_call": out["cpu_us_per_call"]}
 
 
 def one_round(calls: int, size: int, tool: str, wrk_seconds: float) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.procstat import cpu_seconds
+
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
@@ -59,6 +61,18 @@ def wrk(url: str, connections: int, seconds: float, script: Path | None = None
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
             "socket_errors": errors.group(1) if errors else None,
             "connections": connections}
+
+
+def wrk_cpu(url: str, connections: int, seconds: float, script: Path | None,
+            pids: dict[str, int]) -> dict[str, Any]:
+    """One wrk run, plus the CPU each of `pids` (name: pid, all its threads) spent a
+    request meanwhile: `cpu_us_per_call` (requests are requests/s times the seconds)."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    out = wrk(url, connections, seconds, script)
+    done = out["requests_per_s"] * max(1, round(seconds))
+    return out | {"cpu_us_per_call": {
+        name: round((cpu_seconds(pid) - before[name]) / done * 1e6)
+        for name, pid in pids.items()}}
 
 
 def _ms(text: str) -> float:
